@@ -1,0 +1,17 @@
+#include "nodes/register.h"
+
+#include "nodes/core/ops.h"
+#include "nodes/data/ops.h"
+
+namespace untangle {
+
+void register_all_ops(Registry& ops) {
+  ops.add(constant_op());
+  ops.add(add_op());
+  ops.add(aggregate_op());
+  ops.add(load_mnist_op());
+  ops.add(subset_op());
+  ops.add(describe_op());
+}
+
+}  // namespace untangle

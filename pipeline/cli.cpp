@@ -1,0 +1,362 @@
+#include "pipeline/cli.h"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "pipeline/atomic_file.h"
+#include "pipeline/executor.h"
+
+namespace untangle {
+
+namespace {
+
+struct GraphArgs {
+  std::string graph;
+  std::vector<std::string> sets;
+  std::string cache;
+
+  void add_to(CLI::App* cmd) {
+    cmd->add_option("graph", graph, "Experiment graph (YAML)")->required();
+    cmd->add_option("--set", sets, "Override a param (node.param=value) or a var (var=value); repeatable");
+    cmd->add_option("--cache", cache, "Cache directory (default: $UNTANGLE_CACHE or .untangle/cache)");
+  }
+  Plan plan(const Registry& ops) const {
+    std::vector<Override> overrides;
+    for (const auto& s : sets) overrides.push_back(parse_override(s));
+    return load_plan(graph, ops, overrides);
+  }
+  std::string cache_dir() const { return cache.empty() ? default_cache_dir() : cache; }
+};
+
+void print_line(const std::string& s) {
+  std::fputs((s + "\n").c_str(), stdout);
+  std::fflush(stdout);
+}
+
+std::string number_text(const Tensor& t, std::size_t i) {
+  char buf[64];
+  std::to_chars_result r{};
+  switch (t.dtype) {
+    case DType::f32: r = std::to_chars(buf, buf + sizeof buf, t.data<float>()[i]); break;
+    case DType::f64: r = std::to_chars(buf, buf + sizeof buf, t.data<double>()[i]); break;
+    case DType::str: return t.strings[i];
+    default: r = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(t.at(i))); break;
+  }
+  return std::string(buf, r.ptr);
+}
+
+std::string csv_cell(const Tensor& t, std::size_t i) {
+  std::string s = number_text(t, i);
+  if (t.dtype != DType::str || s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+// A scalar as a bare value, a small table as CSV, anything larger as its shape.
+void print_tensor(const Tensor& t) {
+  constexpr std::size_t kSmall = 10000;
+  if (t.is_scalar()) return print_line(number_text(t, 0));
+  if (t.shape.size() > 2 || t.size() > kSmall)
+    return print_line(std::string(dtype_name(t.dtype)) + " " + shape_string(t.shape));
+  const std::size_t cols = t.shape.back(), rows = t.shape.size() == 2 ? t.shape[0] : 1;
+  for (std::size_t r = 0; r < rows; ++r) {
+    std::string line;
+    for (std::size_t c = 0; c < cols; ++c) line += (c ? "," : "") + csv_cell(t, r * cols + c);
+    print_line(line);
+  }
+}
+
+std::size_t one_instance(const Plan& plan, const std::string& name) {
+  auto sel = plan.select(name);
+  if (sel.empty()) throw std::invalid_argument("no node or instance '" + name + "' in " + plan.file);
+  if (sel.size() > 1) {
+    std::string list;
+    for (auto i : sel) list += "\n  " + plan.instances[i].name;
+    throw std::invalid_argument("'" + name + "' is swept; name one instance:" + list);
+  }
+  return sel.front();
+}
+
+struct UsageError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+std::string indent(const std::string& text, const std::string& pad) {
+  std::string out = pad;
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += pad;
+  }
+  return out;
+}
+
+int cmd_run(const GraphArgs& ga, const Registry& ops, const RunOptions& opts, bool dry_run) {
+  Plan plan = ga.plan(ops);
+  Store store(ga.cache_dir());
+  Executor ex(plan, store, print_line);
+  if (dry_run) {
+    auto st = ex.status(opts);
+    std::size_t run = 0, cached = 0;
+    for (std::size_t i = 0; i < st.size(); ++i) {
+      if (st[i].outcome == Outcome::excluded) continue;
+      const bool hit = st[i].outcome == Outcome::cached;
+      (hit ? cached : run)++;
+      print_line(std::string(hit ? "  cached  " : "  run     ") + plan.instances[i].name);
+    }
+    print_line("dry run: " + std::to_string(run) + " to run, " + std::to_string(cached) + " cached");
+    return 0;
+  }
+  RunReport report = ex.run(opts);
+  print_line(report.summary());
+  return report.failed ? 1 : 0;
+}
+
+int cmd_status(const GraphArgs& ga, const Registry& ops) {
+  Plan plan = ga.plan(ops);
+  Store store(ga.cache_dir());
+  Executor ex(plan, store, [](const std::string& s) { std::cerr << s << "\n"; });
+  auto st = ex.status();
+  for (std::size_t i = 0; i < st.size(); ++i)
+    print_line(plan.instances[i].name + "\t" + (st[i].outcome == Outcome::cached ? "cached" : "stale"));
+  return 0;
+}
+
+// The cached result of one instance, or an explanation of why there is none.
+NodeResult cached_result(const Plan& plan, Store& store, std::size_t i) {
+  Executor ex(plan, store, [](const std::string& s) { std::cerr << s << "\n"; });
+  NodeResult r = ex.status()[i];
+  if (r.outcome != Outcome::cached)
+    throw std::runtime_error(plan.instances[i].name + " is stale (not in the cache for these params); run `untangle run " +
+                             plan.file + "` first");
+  return r;
+}
+
+int cmd_get(const GraphArgs& ga, const Registry& ops, const std::string& what) {
+  const auto dot = what.rfind('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == what.size())
+    throw UsageError("expected NODE.PORT, got '" + what + "'");
+  Plan plan = ga.plan(ops);
+  const std::size_t i = one_instance(plan, what.substr(0, dot));
+  const std::string port = what.substr(dot + 1);
+  if (!plan.instances[i].op->output(port)) {
+    std::string list;
+    for (const auto& p : plan.instances[i].op->outputs) list += (list.empty() ? "" : ", ") + p.name;
+    throw UsageError(plan.instances[i].name + " (" + plan.instances[i].op->name + ") has no output '" + port +
+                     "' (outputs: " + list + ")");
+  }
+  Store store(ga.cache_dir());
+  NodeResult r = cached_result(plan, store, i);
+  print_tensor(store.read(r.key, port));
+  return 0;
+}
+
+int cmd_show(const GraphArgs& ga, const Registry& ops, const std::string& node) {
+  Plan plan = ga.plan(ops);
+  auto sel = plan.select(node);
+  if (sel.empty()) throw UsageError("no node or instance '" + node + "' in " + plan.file);
+  Store store(ga.cache_dir());
+  Executor ex(plan, store, [](const std::string& s) { std::cerr << s << "\n"; });
+  auto st = ex.status();
+  int rc = 0;
+  for (auto i : sel) {
+    const Instance& inst = plan.instances[i];
+    if (st[i].outcome != Outcome::cached) {
+      print_line(inst.name + ": stale, not in the cache (run `untangle run " + plan.file + "`)");
+      rc = 1;
+      continue;
+    }
+    EntryInfo info;
+    store.lookup(st[i].key, &info);
+    print_line(inst.name);
+    print_line("  file     " + std::filesystem::absolute(store.path_of(info.key)).string());
+    print_line("  key      " + info.key);
+    print_line("  op       " + info.op + " (version " + std::to_string(info.op_version) + ")");
+    print_line("  node     " + info.node);
+    print_line("  created  " + info.created);
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.3f s", info.seconds);
+    print_line("  wall     " + std::string(secs));
+    print_line("  params\n" + indent(info.params, "    "));
+    print_line("  inputs\n" + indent(info.inputs, "    "));
+    print_line("  datasets");
+    for (const auto& d : store.datasets(info.key))
+      print_line("    " + d.name + "  " + dtype_name(d.dtype) + " " + shape_string(d.shape) + "  digest " + d.digest);
+  }
+  return rc;
+}
+
+std::string dot_id(const std::string& s) {
+  std::string q = "\"";
+  for (char c : s) q += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+  return q + "\"";
+}
+
+int cmd_dag(const GraphArgs& ga, const Registry& ops) {
+  Plan plan = ga.plan(ops);
+  Store store(ga.cache_dir());
+  Executor ex(plan, store, [](const std::string&) {});
+  auto st = ex.status();
+  print_line("digraph " + dot_id(plan.name) + " {");
+  print_line("  rankdir=LR;");
+  print_line("  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];");
+  for (std::size_t i = 0; i < plan.instances.size(); ++i) {
+    const Instance& inst = plan.instances[i];
+    const bool hit = st[i].outcome == Outcome::cached;
+    print_line("  " + dot_id(inst.name) + " [label=" + dot_id(inst.name + "\\n" + inst.op->name) + ", fillcolor=\"" +
+               (hit ? "#d8f0d8" : "#eeeeee") + "\"];");
+  }
+  for (std::size_t i = 0; i < plan.instances.size(); ++i)
+    for (const auto& in : plan.instances[i].inputs)
+      for (auto j : in.from)
+        print_line("  " + dot_id(plan.instances[j].name) + " -> " + dot_id(plan.instances[i].name) +
+                   " [label=" + dot_id(in.from_port + " → " + in.port) + "];");
+  print_line("}");
+  return 0;
+}
+
+int cmd_ops(const Registry& ops, const std::string& name) {
+  if (name.empty()) {
+    for (const auto* op : ops.all()) {
+      std::string line = "  " + op->name;
+      line.resize(std::max<std::size_t>(line.size() + 1, 18), ' ');
+      print_line(line + op->doc.substr(0, op->doc.find('\n')));
+    }
+    print_line("`untangle ops OP` shows an op's ports and params.");
+    return 0;
+  }
+  const OpSchema* op = ops.find(name);
+  if (!op) throw UsageError("unknown op '" + name + "' (`untangle ops` lists them)");
+  print_line(op->name + " (version " + std::to_string(op->version) + ")");
+  print_line(indent(op->doc, "  "));
+  auto ports = [](const char* title, const std::vector<PortSpec>& v) {
+    print_line(title);
+    if (v.empty()) print_line("    (none)");
+    for (const auto& p : v)
+      print_line("    " + p.name + (p.optional ? " (optional)" : "") + (p.gather ? " (gathers a sweep)" : "") +
+                 (p.doc.empty() ? "" : ": " + p.doc));
+  };
+  ports("  inputs", op->inputs);
+  ports("  outputs", op->outputs);
+  print_line("  params");
+  if (op->params.empty()) print_line("    (none)");
+  for (const auto& p : op->params) {
+    std::string line = "    " + p.name + ": " + param_type_name(p.type);
+    if (p.type == ParamType::choice) {
+      std::string c;
+      for (const auto& x : p.choices) c += (c.empty() ? "" : "|") + x;
+      line += " (" + c + ")";
+    }
+    auto bound = [](double d) {
+      char b[32];
+      auto r = std::to_chars(b, b + sizeof b, d);
+      return std::string(b, r.ptr);
+    };
+    if (p.min && p.max) line += " in [" + bound(*p.min) + ", " + bound(*p.max) + "]";
+    else if (p.min) line += " >= " + bound(*p.min);
+    else if (p.max) line += " <= " + bound(*p.max);
+    line += p.default_value ? ", default " + *p.default_value : ", required";
+    if (!p.doc.empty()) line += ". " + p.doc;
+    print_line(line);
+  }
+  return 0;
+}
+
+int cmd_gc(const std::string& cache, const GcOptions& opts) {
+  Store store(cache.empty() ? default_cache_dir() : cache);
+  if (!std::filesystem::exists(store.root())) {
+    print_line("no cache at " + store.root());
+    return 0;
+  }
+  GcReport r = store.gc(opts, print_line);
+  char mb[32];
+  std::snprintf(mb, sizeof mb, "%.1f MB", r.bytes_freed / 1e6);
+  print_line(std::string(opts.dry_run ? "gc (dry run): would remove " : "gc: removed ") + std::to_string(r.removed) +
+             " unused, " + std::to_string(r.damaged) + " damaged and " + std::to_string(r.temporaries) +
+             " interrupted entries (" + mb + "); kept " + std::to_string(r.kept));
+  return 0;
+}
+
+}  // namespace
+
+int cli_main(int argc, char** argv, const Registry& ops) {
+  install_interrupt_cleanup();
+  CLI::App app{"untangle: declare an experiment as a YAML graph, run it, rerun only what changed."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "untangle 0.1");
+
+  GraphArgs ga;
+  RunOptions ro;
+  bool dry_run = false;
+  auto* run = app.add_subcommand("run", "Run a graph; cached nodes are not recomputed");
+  ga.add_to(run);
+  run->add_option("--jobs,-j", ro.jobs, "Ops running at once (default: one per core)")->check(CLI::PositiveNumber);
+  run->add_option("--force", ro.force, "Rerun this node (or instance) even if cached; repeatable");
+  run->add_option("--only", ro.only, "Run only this node and what it needs; repeatable");
+  run->add_flag("--dry-run,-n", dry_run, "Print what would run and what is cached; run nothing");
+
+  auto* status = app.add_subcommand("status", "One line per node instance: name, a tab, cached or stale");
+  ga.add_to(status);
+
+  std::string what;
+  auto* get = app.add_subcommand("get", "Print an output: a scalar bare, a small tensor as CSV, else its shape");
+  ga.add_to(get);
+  get->add_option("output", what, "NODE.PORT, e.g. sample[seed=3].y or agg.mean")->required();
+
+  std::string node;
+  auto* show = app.add_subcommand("show", "Describe a node's cached artifact: file, datasets, attributes");
+  ga.add_to(show);
+  show->add_option("node", node, "Node or instance name")->required();
+
+  auto* dag = app.add_subcommand("dag", "Print the expanded graph as Graphviz DOT (cached nodes green)");
+  ga.add_to(dag);
+
+  std::string op_name;
+  auto* opscmd = app.add_subcommand("ops", "List ops, or show one op's ports and params");
+  opscmd->add_option("op", op_name, "Op name");
+
+  GcOptions gco;
+  std::string gc_cache;
+  auto* gc = app.add_subcommand("gc", "Remove damaged, interrupted and long-unused cache entries");
+  gc->add_option("--cache", gc_cache, "Cache directory (default: $UNTANGLE_CACHE or .untangle/cache)");
+  gc->add_option("--max-age", gco.max_age_days, "Remove unreferenced entries unused for this many days (default 30)")
+      ->check(CLI::NonNegativeNumber);
+  gc->add_flag("--unreferenced", gco.unreferenced, "Remove every entry no graph's latest run used, whatever its age");
+  gc->add_flag("--verify", gco.verify, "Read every entry in full and remove those whose data fails its checksum");
+  gc->add_flag("--dry-run,-n", gco.dry_run, "Print what would be removed; remove nothing");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  try {
+    if (*run) return cmd_run(ga, ops, ro, dry_run);
+    if (*status) return cmd_status(ga, ops);
+    if (*get) return cmd_get(ga, ops, what);
+    if (*show) return cmd_show(ga, ops, node);
+    if (*dag) return cmd_dag(ga, ops);
+    if (*opscmd) return cmd_ops(ops, op_name);
+    if (*gc) return cmd_gc(gc_cache, gco);
+  } catch (const GraphError& e) {
+    for (const auto& d : e.diagnostics) std::cerr << d.str() << "\n";
+    std::cerr << e.diagnostics.size() << (e.diagnostics.size() == 1 ? " error" : " errors") << " in " << ga.graph << "\n";
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "untangle: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "untangle: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}
+
+}  // namespace untangle

@@ -1,0 +1,368 @@
+#include "pipeline/executor.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <set>
+
+#include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/task.h>
+
+#include "pipeline/hash.h"
+
+namespace untangle {
+
+namespace {
+
+// A counting semaphore for tasks: a task that finds no free slot is suspended, not blocked,
+// so its thread goes on to help with other work (including the parallel loops inside the
+// ops that hold the slots).
+class Slots {
+ public:
+  explicit Slots(std::size_t n) : free_(n) {}
+  void acquire() {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      if (free_ > 0) {
+        --free_;
+        return;
+      }
+    }
+    tbb::task::suspend([this](tbb::task::suspend_point sp) {
+      std::unique_lock<std::mutex> lock(m_);
+      if (free_ > 0) {
+        --free_;
+        lock.unlock();
+        tbb::task::resume(sp);
+      } else {
+        waiting_.push_back(sp);
+      }
+    });
+  }
+  void release() {
+    std::unique_lock<std::mutex> lock(m_);
+    if (waiting_.empty()) {
+      ++free_;
+      return;
+    }
+    auto sp = waiting_.front();  // the slot passes straight to the waiter
+    waiting_.pop_front();
+    lock.unlock();
+    tbb::task::resume(sp);
+  }
+
+ private:
+  std::mutex m_;
+  std::size_t free_;
+  std::deque<tbb::task::suspend_point> waiting_;
+};
+
+struct SlotGuard {
+  Slots& s;
+  explicit SlotGuard(Slots& s_) : s(s_) { s.acquire(); }
+  ~SlotGuard() { s.release(); }
+};
+
+std::string seconds_text(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, s < 10 ? "%.2f s" : "%.1f s", s);
+  return buf;
+}
+
+std::set<std::size_t> select_all(const Plan& plan, const std::vector<std::string>& names, const char* flag) {
+  std::set<std::size_t> out;
+  for (const auto& n : names) {
+    auto sel = plan.select(n);
+    if (sel.empty()) throw std::invalid_argument(std::string(flag) + ": no node or instance '" + n + "' in " + plan.file);
+    out.insert(sel.begin(), sel.end());
+  }
+  return out;
+}
+
+}  // namespace
+
+const char* outcome_name(Outcome o) {
+  switch (o) {
+    case Outcome::stale: return "stale";
+    case Outcome::cached: return "cached";
+    case Outcome::ran: return "ran";
+    case Outcome::failed: return "failed";
+    case Outcome::skipped: return "skipped";
+    case Outcome::excluded: return "excluded";
+  }
+  return "?";
+}
+
+std::string RunReport::summary() const {
+  std::string s = "done: " + std::to_string(ran) + " ran, " + std::to_string(cached) + " cached, " +
+                  std::to_string(failed) + " failed";
+  if (failed || skipped) s += ", " + std::to_string(skipped) + " skipped";
+  return s;
+}
+
+struct Executor::Impl {
+  const Plan& plan;
+  Store& store;
+  LogFn log;
+  std::vector<NodeResult> res;
+  std::vector<bool> selected, forced;
+  std::vector<std::unique_ptr<std::mutex>> recompute_lock;
+  std::mutex log_mutex;
+
+  Impl(const Plan& p, Store& s, LogFn l, const RunOptions& opts)
+      : plan(p), store(s), log(std::move(l)), res(p.instances.size()),
+        selected(p.instances.size(), opts.only.empty()), forced(p.instances.size(), false) {
+    for (auto i : select_all(plan, opts.force, "--force")) forced[i] = true;
+    // --only: the named instances and everything upstream of them.
+    std::vector<std::size_t> todo;
+    for (auto i : select_all(plan, opts.only, "--only")) todo.push_back(i);
+    while (!todo.empty()) {
+      auto i = todo.back();
+      todo.pop_back();
+      if (selected[i]) continue;
+      selected[i] = true;
+      for (const auto& in : plan.instances[i].inputs) todo.insert(todo.end(), in.from.begin(), in.from.end());
+    }
+    for (std::size_t i = 0; i < res.size(); ++i) recompute_lock.emplace_back(new std::mutex);
+  }
+
+  void say(const std::string& line) {
+    std::lock_guard<std::mutex> lock(log_mutex);
+    log(line);
+  }
+
+  // Digests of the files an op reads; empty optional-like result when one is missing.
+  bool file_digests(const Instance& inst, std::vector<std::string>& out, bool fetch) {
+    out.clear();
+    if (!inst.op->files) return true;
+    auto paths = inst.op->files(inst.params);
+    bool missing = false;
+    for (const auto& p : paths) missing |= !std::filesystem::exists(p);
+    if (missing) {
+      if (!fetch || !inst.op->prepare) return false;
+      inst.op->prepare(inst.params);
+    }
+    for (const auto& p : paths) out.push_back(file_digest(p, store.file_memo_dir()));
+    return true;
+  }
+
+  // The cache key: what the op is, how it is set, and the content of all it reads.
+  std::string key_of(std::size_t i, const std::vector<std::string>& files) {
+    const Instance& inst = plan.instances[i];
+    std::string text = "untangle key v1\nop " + inst.op->name + " v" + std::to_string(inst.op->version) + "\n" +
+                       params_key_text(*inst.op, inst.params);
+    for (const auto& in : inst.inputs)
+      for (std::size_t k = 0; k < in.from.size(); ++k) {
+        const NodeResult& up = res[in.from[k]];
+        auto d = up.digests.find(in.from_port);
+        if (up.key.empty() || d == up.digests.end()) return "";
+        text += "in " + in.port + " " + in.labels[k] + " " + d->second + "\n";
+      }
+    for (const auto& f : files) text += "file " + f + "\n";
+    return hash_text(text);
+  }
+
+  std::string inputs_yaml(std::size_t i) {
+    YAML::Emitter e;
+    e << YAML::BeginMap;
+    for (const auto& in : plan.instances[i].inputs) {
+      e << YAML::Key << in.port << YAML::Value << YAML::BeginSeq;
+      for (auto j : in.from)
+        e << plan.instances[j].name + "." + in.from_port + " " + res[j].digests[in.from_port];
+      e << YAML::EndSeq;
+    }
+    e << YAML::EndMap;
+    return plan.instances[i].inputs.empty() ? "{}" : e.c_str();
+  }
+
+  // Resolves an instance's key and checks the cache, as far as its inputs allow.
+  void resolve(std::size_t i, bool fetch) {
+    NodeResult& r = res[i];
+    std::vector<std::string> files;
+    if (!file_digests(plan.instances[i], files, fetch)) return;  // stale: data not there yet
+    r.key = key_of(i, files);
+    if (r.key.empty() || forced[i]) return;
+    EntryInfo info;
+    std::string why;
+    switch (store.lookup(r.key, &info, &why)) {
+      case Store::State::ok:
+        r.outcome = Outcome::cached;
+        r.digests = info.digests;
+        r.seconds = info.seconds;
+        return;
+      case Store::State::damaged:
+        say("  damaged " + why + "; recomputing " + plan.instances[i].name);
+        if (fetch) store.discard(r.key);
+        return;
+      case Store::State::missing:
+        return;
+    }
+  }
+
+  Tensor load(std::size_t j, const std::string& port) {
+    try {
+      return store.read(res[j].key, port);
+    } catch (const DamagedEntry& d) {
+      std::lock_guard<std::mutex> lock(*recompute_lock[j]);
+      if (store.lookup(res[j].key) != Store::State::ok || !verified(j)) {
+        say("  damaged " + std::string(d.what()) + "; recomputing " + plan.instances[j].name);
+        store.discard(res[j].key);
+        auto before = res[j].digests;
+        execute(j);
+        if (res[j].digests != before)
+          say("  warning " + plan.instances[j].name + " gave different output when recomputed; its op is not deterministic");
+      }
+      return store.read(res[j].key, port);
+    }
+  }
+
+  bool verified(std::size_t j) {
+    try {
+      for (const auto& d : res[j].digests) store.read(res[j].key, d.first);
+      return true;
+    } catch (const DamagedEntry&) {
+      return false;
+    }
+  }
+
+  void execute(std::size_t i) {
+    const Instance& inst = plan.instances[i];
+    NodeResult& r = res[i];
+    say("  start   " + inst.name);
+    OpContext ctx;
+    ctx.params = inst.params;
+    ctx.instance = inst.name;
+    for (const auto& in : inst.inputs)
+      for (std::size_t k = 0; k < in.from.size(); ++k) {
+        ctx.inputs[in.port].push_back(load(in.from[k], in.from_port));
+        ctx.labels[in.port].push_back(in.labels[k]);
+      }
+    auto last = std::chrono::steady_clock::now();
+    ctx.progress = [&, last](double f, const std::string& what) mutable {
+      auto now = std::chrono::steady_clock::now();
+      if (now - last < std::chrono::seconds(2)) return;  // quick ops stay quiet
+      last = now;
+      char pct[16];
+      std::snprintf(pct, sizeof pct, "%3.0f%%", 100 * f);
+      say("  ...     " + inst.name + " " + pct + (what.empty() ? "" : " " + what));
+    };
+    const auto t0 = std::chrono::steady_clock::now();
+    Outputs out = inst.op->run(ctx);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (const auto& port : inst.op->outputs)
+      if (!out.count(port.name)) throw std::runtime_error("op " + inst.op->name + " produced no output '" + port.name + "'");
+    for (const auto& [port, t] : out)
+      if (!inst.op->output(port)) throw std::runtime_error("op " + inst.op->name + " produced undeclared output '" + port + "'");
+    EntryInfo info;
+    info.key = r.key;
+    info.op = inst.op->name;
+    info.op_version = inst.op->version;
+    info.node = inst.name;
+    info.params = params_yaml(*inst.op, inst.params);
+    info.inputs = inputs_yaml(i);
+    info.seconds = secs;
+    store.write(info, out);
+    r.digests.clear();
+    for (const auto& [port, t] : out) r.digests[port] = t.digest();
+    r.seconds = secs;
+    r.outcome = Outcome::ran;
+    say("  ran     " + inst.name + "  " + seconds_text(secs));
+  }
+
+  void body(std::size_t i, Slots& slots) {
+    NodeResult& r = res[i];
+    const Instance& inst = plan.instances[i];
+    if (!selected[i]) {
+      r.outcome = Outcome::excluded;
+      return;
+    }
+    for (const auto& in : inst.inputs)
+      for (auto j : in.from)
+        if (res[j].outcome == Outcome::failed || res[j].outcome == Outcome::skipped) {
+          r.outcome = Outcome::skipped;
+          r.error = plan.instances[j].name + (res[j].outcome == Outcome::failed ? " failed" : " was skipped");
+          say("  skipped " + inst.name + " (" + r.error + ")");
+          return;
+        }
+    try {
+      resolve(i, false);
+      if (r.outcome == Outcome::cached) {
+        store.touch(r.key);
+        say("  cached  " + inst.name);
+        return;
+      }
+      SlotGuard slot(slots);
+      if (r.key.empty()) resolve(i, true);  // fetches missing data files
+      if (r.outcome == Outcome::cached) {
+        say("  cached  " + inst.name);
+        return;
+      }
+      if (r.key.empty()) throw std::logic_error("no key for " + inst.name);
+      execute(i);
+    } catch (const std::exception& e) {
+      r.outcome = Outcome::failed;
+      r.error = e.what();
+      say("  FAILED  " + inst.name + ": " + r.error);
+    }
+  }
+};
+
+Executor::Executor(const Plan& plan, Store& store, LogFn log) : plan_(plan), store_(store), log_(std::move(log)) {}
+
+std::vector<NodeResult> Executor::status(const RunOptions& opts) {
+  Impl impl(plan_, store_, log_, opts);
+  for (std::size_t i = 0; i < plan_.instances.size(); ++i) {
+    if (!impl.selected[i]) {
+      impl.res[i].outcome = Outcome::excluded;
+      continue;
+    }
+    impl.resolve(i, false);
+  }
+  return impl.res;
+}
+
+RunReport Executor::run(const RunOptions& opts) {
+  Impl impl(plan_, store_, log_, opts);
+  const std::size_t n = plan_.instances.size();
+  Slots slots(opts.jobs ? opts.jobs : static_cast<std::size_t>(tbb::info::default_concurrency()));
+
+  tbb::flow::graph g;
+  std::vector<std::unique_ptr<tbb::flow::continue_node<tbb::flow::continue_msg>>> nodes;
+  nodes.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    nodes.emplace_back(new tbb::flow::continue_node<tbb::flow::continue_msg>(
+        g, [&impl, &slots, i](const tbb::flow::continue_msg&) { impl.body(i, slots); }));
+  std::vector<std::size_t> sources;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::set<std::size_t> ups;
+    for (const auto& in : plan_.instances[i].inputs) ups.insert(in.from.begin(), in.from.end());
+    for (auto u : ups) tbb::flow::make_edge(*nodes[u], *nodes[i]);
+    if (ups.empty()) sources.push_back(i);
+  }
+  for (auto i : sources) nodes[i]->try_put(tbb::flow::continue_msg());
+  g.wait_for_all();
+
+  RunReport report;
+  report.nodes = std::move(impl.res);
+  std::vector<std::string> keys;
+  for (const auto& r : report.nodes) {
+    report.ran += r.outcome == Outcome::ran;
+    report.cached += r.outcome == Outcome::cached;
+    report.failed += r.outcome == Outcome::failed;
+    report.skipped += r.outcome == Outcome::skipped;
+    if (r.outcome == Outcome::ran || r.outcome == Outcome::cached) keys.push_back(r.key);
+  }
+  try {
+    store_.record_refs(plan_.file, keys, !opts.only.empty() || report.failed > 0);
+  } catch (const std::exception& e) {
+    log_("  warning cannot record this run for gc: " + std::string(e.what()));
+  }
+  return report;
+}
+
+}  // namespace untangle

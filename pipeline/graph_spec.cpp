@@ -1,0 +1,206 @@
+#include "pipeline/graph_spec.h"
+
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace untangle {
+
+namespace {
+
+struct Reader {
+  std::string file;
+  Diagnostics& diags;
+
+  Loc at(const YAML::Node& n) const {
+    YAML::Mark m = n.Mark();
+    if (m.is_null()) return {file, 1, 1};
+    return {file, m.line + 1, m.column + 1};
+  }
+  void error(const YAML::Node& n, const std::string& msg) { diags.push_back({at(n), msg}); }
+
+  bool expect_map(const YAML::Node& n, const std::string& what) {
+    if (n.IsMap()) return true;
+    error(n, what + " must be a map");
+    return false;
+  }
+
+  std::string kind(const YAML::Node& n) const {
+    if (n.IsMap()) return "a map";
+    if (n.IsSequence()) return "a list";
+    if (n.IsNull()) return "nothing";
+    return "'" + n.Scalar() + "'";
+  }
+
+  void read_node(NodeSpec& spec, const YAML::Node& body) {
+    if (!expect_map(body, "node '" + spec.name + "'")) return;
+    std::set<std::string> keys;
+    for (auto it = body.begin(); it != body.end(); ++it) {
+      const std::string key = it->first.as<std::string>();
+      const YAML::Node val = it->second;
+      if (!keys.insert(key).second) {
+        error(it->first, "key '" + key + "' given twice in node '" + spec.name + "'");
+        continue;
+      }
+      if (key == "op") {
+        if (!val.IsScalar()) error(val, "op must be an op name, got " + kind(val));
+        else spec.op = val.Scalar(), spec.op_loc = at(val);
+      } else if (key == "inputs") {
+        if (val.IsNull() || !expect_map(val, "inputs of '" + spec.name + "'")) continue;
+        for (auto in = val.begin(); in != val.end(); ++in) {
+          InputSpec input;
+          input.port = in->first.as<std::string>();
+          input.port_loc = at(in->first);
+          input.loc = at(in->second);
+          const std::string ref = in->second.IsScalar() ? in->second.Scalar() : "";
+          const auto dot = ref.find('.');
+          if (dot == std::string::npos || dot == 0 || dot + 1 == ref.size()) {
+            error(in->second, "input '" + input.port + "' must be NODE.PORT, got " + kind(in->second));
+            continue;
+          }
+          input.node = ref.substr(0, dot);
+          input.node_port = ref.substr(dot + 1);
+          spec.inputs.push_back(input);
+        }
+      } else if (key == "params") {
+        if (val.IsNull() || !expect_map(val, "params of '" + spec.name + "'")) continue;
+        std::set<std::string> names;
+        for (auto p = val.begin(); p != val.end(); ++p) {
+          ParamEntry e{p->first.as<std::string>(), at(p->first), p->second, at(p->second)};
+          if (!names.insert(e.name).second) error(p->first, "param '" + e.name + "' given twice");
+          else spec.params.push_back(e);
+        }
+      } else if (key == "over") {
+        spec.over_loc = at(val);
+        if (val.IsScalar()) spec.over.push_back(val.Scalar());
+        else if (val.IsSequence())
+          for (const auto& v : val) spec.over.push_back(v.as<std::string>());
+        else error(val, "over must be a var name or a list of them");
+      } else if (key != "doc") {
+        error(it->first, "unknown key '" + key + "' in node '" + spec.name +
+                             "' (expected op, inputs, params, over or doc)");
+      }
+    }
+    if (spec.op.empty() && keys.count("op") == 0) error(body, "node '" + spec.name + "' has no op");
+  }
+
+  GraphSpec read(const YAML::Node& root) {
+    GraphSpec g;
+    g.file = file;
+    g.name = std::filesystem::path(file).stem().string();
+    if (!root.IsMap()) {
+      error(root, "a graph file must be a map with 'nodes:' (and optionally name, vars, sweep)");
+      return g;
+    }
+    std::set<std::string> keys;
+    bool has_nodes = false;
+    for (auto it = root.begin(); it != root.end(); ++it) {
+      const std::string key = it->first.as<std::string>();
+      const YAML::Node val = it->second;
+      if (!keys.insert(key).second) {
+        error(it->first, "key '" + key + "' given twice");
+        continue;
+      }
+      if (key == "name") {
+        if (val.IsScalar()) g.name = val.Scalar();
+        else error(val, "name must be a string");
+      } else if (key == "vars") {
+        if (val.IsNull() || !expect_map(val, "vars")) continue;
+        for (auto v = val.begin(); v != val.end(); ++v) {
+          const std::string name = v->first.as<std::string>();
+          if (!valid_name(name)) error(v->first, "'" + name + "' is not a valid var name");
+          g.vars.push_back({name, v->second, at(v->first)});
+        }
+      } else if (key == "sweep") {
+        if (val.IsNull() || !expect_map(val, "sweep")) continue;
+        for (auto s = val.begin(); s != val.end(); ++s) {
+          SweepSpec sw{s->first.as<std::string>(), {}, at(s->first)};
+          if (!s->second.IsSequence() || s->second.size() == 0) {
+            error(s->second, "sweep of '" + sw.var + "' must be a non-empty list of values");
+            continue;
+          }
+          for (const auto& v : s->second) sw.values.push_back(v);
+          g.sweep.push_back(sw);
+        }
+      } else if (key == "nodes") {
+        has_nodes = true;
+        if (!expect_map(val, "nodes")) continue;
+        std::set<std::string> names;
+        for (auto n = val.begin(); n != val.end(); ++n) {
+          NodeSpec spec;
+          spec.name = n->first.as<std::string>();
+          spec.loc = at(n->first);
+          if (!valid_name(spec.name))
+            error(n->first, "'" + spec.name + "' is not a valid node name (letters, digits, _ and -)");
+          if (!names.insert(spec.name).second) {
+            error(n->first, "node '" + spec.name + "' defined twice");
+            continue;
+          }
+          read_node(spec, n->second);
+          g.nodes.push_back(std::move(spec));
+        }
+      } else if (key != "doc" && key != "description") {
+        error(it->first, "unknown key '" + key + "' (expected name, vars, sweep, nodes or doc)");
+      }
+    }
+    if (!has_nodes) error(root, "the graph has no 'nodes:' section");
+    return g;
+  }
+};
+
+}  // namespace
+
+const NodeSpec* GraphSpec::node(const std::string& n) const {
+  for (const auto& x : nodes)
+    if (x.name == n) return &x;
+  return nullptr;
+}
+
+bool valid_name(const std::string& s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+  return true;
+}
+
+GraphSpec parse_graph_text(const std::string& text, const std::string& file, Diagnostics& diags) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    diags.push_back({{file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg});
+    GraphSpec g;
+    g.file = file;
+    return g;
+  }
+  Reader r{file, diags};
+  try {
+    return r.read(root);
+  } catch (const YAML::Exception& e) {
+    // e.g. a key that is itself a map; report it where yaml-cpp saw it
+    diags.push_back({{file, e.mark.line + 1, e.mark.column + 1}, e.msg});
+    GraphSpec g;
+    g.file = file;
+    return g;
+  }
+}
+
+GraphSpec parse_graph_file(const std::string& path, Diagnostics& diags) {
+  std::ifstream in(path);
+  if (!in) {
+    Diagnostic d;
+    d.loc.file = path;
+    d.message = "cannot read graph file";
+    diags.push_back(d);
+    GraphSpec g;
+    g.file = path;
+    return g;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_graph_text(ss.str(), path, diags);
+}
+
+}  // namespace untangle

@@ -1,0 +1,391 @@
+#include "pipeline/plan.h"
+
+#include <algorithm>
+#include <functional>
+#include <set>
+#include <stdexcept>
+
+namespace untangle {
+
+namespace {
+
+std::string join(const std::vector<std::string>& v, const std::string& sep = ", ") {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
+
+std::string emit_flow(const YAML::Node& n) {
+  if (n.IsScalar()) return n.Scalar();
+  YAML::Emitter e;
+  e << YAML::Flow << n;
+  return e.c_str();
+}
+
+// Names inside ${...} in every scalar of n.
+void collect_refs(const YAML::Node& n, std::vector<std::string>& out) {
+  if (n.IsScalar()) {
+    const std::string& s = n.Scalar();
+    for (std::size_t p = s.find("${"); p != std::string::npos; p = s.find("${", p + 2)) {
+      auto e = s.find('}', p);
+      if (e == std::string::npos) break;
+      out.push_back(s.substr(p + 2, e - p - 2));
+    }
+  } else if (n.IsSequence()) {
+    for (const auto& x : n) collect_refs(x, out);
+  } else if (n.IsMap()) {
+    for (auto it = n.begin(); it != n.end(); ++it) collect_refs(it->second, out);
+  }
+}
+
+// "${v}" alone takes v's value with its type (a number stays a number); inside longer text
+// it is spliced in as text.
+YAML::Node substitute(const YAML::Node& n, const std::map<std::string, YAML::Node>& vars) {
+  if (n.IsScalar()) {
+    const std::string& s = n.Scalar();
+    if (s.find("${") == std::string::npos) return n;
+    if (s.size() > 3 && s.compare(0, 2, "${") == 0 && s.back() == '}' && s.find('}') == s.size() - 1) {
+      auto it = vars.find(s.substr(2, s.size() - 3));
+      if (it != vars.end()) return YAML::Clone(it->second);
+    }
+    std::string out;
+    std::size_t pos = 0;
+    for (std::size_t p = s.find("${"); p != std::string::npos; p = s.find("${", pos)) {
+      auto e = s.find('}', p);
+      if (e == std::string::npos) break;
+      out += s.substr(pos, p - pos);
+      auto it = vars.find(s.substr(p + 2, e - p - 2));
+      out += it != vars.end() ? emit_flow(it->second) : s.substr(p, e - p + 1);
+      pos = e + 1;
+    }
+    return YAML::Node(out + s.substr(pos));
+  }
+  if (n.IsSequence()) {
+    YAML::Node out(YAML::NodeType::Sequence);
+    for (const auto& x : n) out.push_back(substitute(x, vars));
+    return out;
+  }
+  if (n.IsMap()) {
+    YAML::Node out(YAML::NodeType::Map);
+    for (auto it = n.begin(); it != n.end(); ++it) out[it->first] = substitute(it->second, vars);
+    return out;
+  }
+  return n;
+}
+
+template <class T> std::vector<std::string> names_of(const std::vector<T>& v) {
+  std::vector<std::string> out;
+  for (const auto& x : v) out.push_back(x.name);
+  return out;
+}
+
+struct Planner {
+  GraphSpec& g;
+  const Registry& ops;
+  Diagnostics& diags;
+  std::set<std::string> seen;  // one report per distinct message
+
+  void error(const Loc& loc, const std::string& msg) {
+    Diagnostic d{loc, msg};
+    if (seen.insert(d.str()).second) diags.push_back(d);
+  }
+
+  void apply(const Override& o) {
+    const Loc loc{"--set " + o.key + "=" + o.value, 0, 0};
+    YAML::Node value;
+    try {
+      value = YAML::Load(o.value);
+    } catch (const YAML::Exception& e) {
+      return error(loc, "value is not valid YAML: " + e.msg);
+    }
+    const auto dot = o.key.find('.');
+    if (dot != std::string::npos) {
+      const std::string node = o.key.substr(0, dot), param = o.key.substr(dot + 1);
+      auto it = std::find_if(g.nodes.begin(), g.nodes.end(), [&](const NodeSpec& n) { return n.name == node; });
+      if (it == g.nodes.end()) return error(loc, "no node '" + node + "' in " + g.file);
+      for (auto& p : it->params)
+        if (p.name == param) {
+          p.value = value;
+          p.key_loc = p.loc = loc;
+          return;
+        }
+      it->params.push_back({param, loc, value, loc});
+      return;
+    }
+    bool found = false;
+    for (auto s = g.sweep.begin(); s != g.sweep.end(); ++s)
+      if (s->var == o.key) {
+        g.sweep.erase(s);  // a var set on the command line is pinned, no longer swept
+        found = true;
+        break;
+      }
+    for (auto& v : g.vars)
+      if (v.name == o.key) {
+        v.value = value;
+        v.loc = loc;
+        return;
+      }
+    if (found) return g.vars.push_back({o.key, value, loc});
+    std::vector<std::string> known = names_of(g.vars);
+    for (const auto& s : g.sweep) known.push_back(s.var);
+    error(loc, "no var '" + o.key + "' in " + g.file +
+                   (known.empty() ? std::string(" (it declares none)") : " (vars: " + join(known) + ")"));
+  }
+};
+
+}  // namespace
+
+std::vector<std::size_t> Plan::select(const std::string& name) const {
+  auto it = by_name.find(name);
+  if (it != by_name.end()) return {it->second};
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < instances.size(); ++i)
+    if (instances[i].node == name) out.push_back(i);
+  return out;
+}
+
+Override parse_override(const std::string& arg) {
+  auto eq = arg.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw std::invalid_argument("--set expects KEY=VALUE (node.param=value or var=value), got '" + arg + "'");
+  return {arg.substr(0, eq), arg.substr(eq + 1)};
+}
+
+Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& overrides, Diagnostics& diags) {
+  Planner P{g, ops, diags, {}};
+  for (const auto& o : overrides) P.apply(o);
+
+  Plan plan;
+  plan.file = g.file;
+  plan.name = g.name;
+  const std::size_t N = g.nodes.size();
+  std::map<std::string, std::size_t> idx;
+  for (std::size_t i = 0; i < N; ++i) idx[g.nodes[i].name] = i;
+
+  std::set<std::string> var_names;
+  for (const auto& v : g.vars) var_names.insert(v.name);
+  std::map<std::string, std::size_t> sweep_idx;
+  for (std::size_t s = 0; s < g.sweep.size(); ++s) {
+    sweep_idx[g.sweep[s].var] = s;
+    var_names.insert(g.sweep[s].var);
+  }
+  const std::vector<std::string> var_list(var_names.begin(), var_names.end());
+
+  // Structure: ops, ports, params, var references.
+  std::vector<const OpSchema*> op(N, nullptr);
+  std::vector<std::vector<std::size_t>> preds(N);  // valid upstream edges
+  std::vector<std::set<std::size_t>> direct(N);    // swept vars referenced in params
+  for (std::size_t i = 0; i < N; ++i) {
+    const NodeSpec& n = g.nodes[i];
+    op[i] = ops.find(n.op);
+    if (!op[i] && !n.op.empty()) P.error(n.op_loc, "unknown op '" + n.op + "' (see `untangle ops`)");
+    for (const auto& in : n.inputs) {
+      if (op[i] && !op[i]->input(in.port))
+        P.error(in.port_loc, "op '" + n.op + "' has no input '" + in.port + "' (inputs: " +
+                                 join(names_of(op[i]->inputs)) + ")");
+      auto up = idx.find(in.node);
+      if (up == idx.end()) {
+        P.error(in.loc, "unknown node '" + in.node + "'");
+        continue;
+      }
+      const OpSchema* up_op = ops.find(g.nodes[up->second].op);
+      if (up_op && !up_op->output(in.node_port)) {
+        P.error(in.loc, "node '" + in.node + "' (" + up_op->name + ") has no output '" + in.node_port +
+                            "' (outputs: " + join(names_of(up_op->outputs)) + ")");
+        continue;
+      }
+      preds[i].push_back(up->second);
+    }
+    if (op[i]) {
+      for (const auto& port : op[i]->inputs) {
+        bool given = std::any_of(n.inputs.begin(), n.inputs.end(), [&](const InputSpec& s) { return s.port == port.name; });
+        if (!port.optional && !given)
+          P.error(n.loc, "node '" + n.name + "' is missing required input '" + port.name + "' (op " + n.op + ")");
+      }
+      for (const auto& p : n.params)
+        if (!op[i]->param(p.name))
+          P.error(p.key_loc, "op '" + n.op + "' has no param '" + p.name + "' (params: " +
+                                 join(names_of(op[i]->params)) + ")");
+      if (!n.over.empty() && std::none_of(op[i]->inputs.begin(), op[i]->inputs.end(), [](const PortSpec& p) { return p.gather; }))
+        P.error(n.over_loc, "'over' applies to ops that gather a sweep; op '" + n.op + "' does not");
+    }
+    for (const auto& v : n.over)
+      if (!sweep_idx.count(v)) P.error(n.over_loc, "'over' names '" + v + "', which is not a swept var");
+    for (const auto& p : n.params) {
+      std::vector<std::string> refs;
+      collect_refs(p.value, refs);
+      for (const auto& r : refs) {
+        if (!var_names.count(r))
+          P.error(p.loc, "unknown var '" + r + "'" +
+                             (var_list.empty() ? std::string(" (the graph declares no vars)") : " (vars: " + join(var_list) + ")"));
+        else if (sweep_idx.count(r))
+          direct[i].insert(sweep_idx[r]);
+      }
+    }
+  }
+
+  // Cycles, then a topological order (declaration order among the ready).
+  std::vector<int> color(N, 0);
+  std::vector<std::size_t> stack;
+  bool cyclic = false;
+  std::function<void(std::size_t)> visit = [&](std::size_t u) {
+    color[u] = 1;
+    stack.push_back(u);
+    for (auto v : preds[u]) {
+      if (color[v] == 1) {
+        cyclic = true;
+        auto from = std::find(stack.begin(), stack.end(), v);
+        std::vector<std::string> names;
+        for (auto it = from; it != stack.end(); ++it) names.push_back(g.nodes[*it].name);
+        std::reverse(names.begin(), names.end());  // data flows upstream → downstream
+        names.insert(names.begin(), g.nodes[v].name);
+        P.error(g.nodes[*std::min_element(from, stack.end())].loc, "cycle: " + join(names, " -> "));
+      } else if (color[v] == 0) {
+        visit(v);
+      }
+    }
+    stack.pop_back();
+    color[u] = 2;
+  };
+  for (std::size_t i = 0; i < N; ++i)
+    if (color[i] == 0) visit(i);
+  if (cyclic) return plan;
+
+  std::vector<std::size_t> order;
+  {
+    std::vector<std::size_t> pending(N);
+    std::vector<std::vector<std::size_t>> succ(N);
+    for (std::size_t i = 0; i < N; ++i) {
+      std::set<std::size_t> uniq(preds[i].begin(), preds[i].end());
+      pending[i] = uniq.size();
+      for (auto u : uniq) succ[u].push_back(i);
+    }
+    std::set<std::size_t> ready;
+    for (std::size_t i = 0; i < N; ++i)
+      if (!pending[i]) ready.insert(i);
+    while (!ready.empty()) {
+      auto u = *ready.begin();
+      ready.erase(ready.begin());
+      order.push_back(u);
+      for (auto v : succ[u])
+        if (--pending[v] == 0) ready.insert(v);
+    }
+  }
+
+  // Which swept vars each node depends on, directly or through its inputs.
+  std::vector<std::set<std::size_t>> dep(N);
+  for (auto i : order) {
+    dep[i] = direct[i];
+    const NodeSpec& n = g.nodes[i];
+    for (const auto& in : n.inputs) {
+      auto up = idx.find(in.node);
+      if (up == idx.end()) continue;
+      const PortSpec* port = op[i] ? op[i]->input(in.port) : nullptr;
+      for (auto s : dep[up->second]) {
+        bool gathered = port && port->gather &&
+                        (n.over.empty() || std::find(n.over.begin(), n.over.end(), g.sweep[s].var) != n.over.end());
+        if (!gathered || direct[i].count(s)) dep[i].insert(s);
+      }
+    }
+  }
+
+  // Expansion: one instance per combination of the node's swept values.
+  using Binding = std::vector<int>;  // value index per sweep var, -1 where unbound
+  std::vector<Binding> binding;
+  std::vector<std::vector<std::size_t>> of_node(N);
+  auto label = [&](const Binding& b, const std::set<std::size_t>& vars) {
+    std::vector<std::string> parts;
+    for (auto s : vars) parts.push_back(g.sweep[s].var + "=" + emit_flow(g.sweep[s].values[b[s]]));
+    return join(parts, ",");
+  };
+  auto restrict_to = [](Binding b, const std::set<std::size_t>& vars) {
+    for (std::size_t s = 0; s < b.size(); ++s)
+      if (!vars.count(s)) b[s] = -1;
+    return b;
+  };
+  std::map<std::string, YAML::Node> base_vars;
+  for (const auto& v : g.vars) base_vars[v.name] = v.value;
+
+  for (auto i : order) {
+    const NodeSpec& n = g.nodes[i];
+    if (!op[i]) continue;
+    const std::vector<std::size_t> vars(dep[i].begin(), dep[i].end());
+    Binding b(g.sweep.size(), -1);
+    for (auto s : vars) b[s] = 0;
+    while (true) {
+      Instance inst;
+      inst.node = n.name;
+      inst.op = op[i];
+      inst.name = vars.empty() ? n.name : n.name + "[" + label(b, dep[i]) + "]";
+      std::map<std::string, YAML::Node> values = base_vars;
+      for (auto s : vars) values[g.sweep[s].var] = g.sweep[s].values[b[s]];
+
+      inst.params = YAML::Node(YAML::NodeType::Map);
+      for (const auto& spec : op[i]->params) {
+        auto given = std::find_if(n.params.begin(), n.params.end(), [&](const ParamEntry& e) { return e.name == spec.name; });
+        std::string err;
+        if (given != n.params.end()) {
+          YAML::Node v = canonical_param(spec, substitute(given->value, values), err);
+          if (!err.empty()) {
+            std::vector<std::string> refs;
+            collect_refs(given->value, refs);
+            P.error(given->loc, err + (refs.empty() || vars.empty() ? "" : " (in " + inst.name + ")"));
+          }
+          inst.params[spec.name] = v;
+        } else if (spec.default_value) {
+          inst.params[spec.name] = canonical_param(spec, YAML::Load(*spec.default_value), err);
+        } else {
+          P.error(n.loc, "node '" + n.name + "' is missing required param '" + spec.name + "' (op " + n.op + ")");
+        }
+      }
+
+      for (const auto& port : op[i]->inputs) {
+        auto in = std::find_if(n.inputs.begin(), n.inputs.end(), [&](const InputSpec& s) { return s.port == port.name; });
+        if (in == n.inputs.end() || !idx.count(in->node)) continue;
+        const std::size_t u = idx[in->node];
+        PlanInput pi{port.name, {}, in->node_port, {}};
+        std::set<std::size_t> shared, rest;
+        for (auto s : dep[u]) (dep[i].count(s) ? shared : rest).insert(s);
+        for (auto j : of_node[u]) {
+          if (restrict_to(binding[j], shared) != restrict_to(b, shared)) continue;
+          pi.from.push_back(j);
+          pi.labels.push_back(label(binding[j], rest));
+        }
+        if (!pi.from.empty()) inst.inputs.push_back(pi);
+      }
+
+      const std::size_t id = plan.instances.size();
+      plan.by_name[inst.name] = id;
+      plan.instances.push_back(std::move(inst));
+      binding.push_back(b);
+      of_node[i].push_back(id);
+
+      // Next combination, the last var varying fastest.
+      int k = static_cast<int>(vars.size()) - 1;
+      while (k >= 0 && ++b[vars[k]] == static_cast<int>(g.sweep[vars[k]].values.size())) b[vars[k--]] = 0;
+      if (k < 0) break;
+    }
+  }
+
+  for (std::size_t i = 0; i < plan.instances.size(); ++i) {
+    std::set<std::size_t> ups;
+    for (const auto& in : plan.instances[i].inputs) ups.insert(in.from.begin(), in.from.end());
+    for (auto u : ups) plan.instances[u].dependents.push_back(i);
+  }
+
+  std::stable_sort(diags.begin(), diags.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return std::tie(a.loc.line, a.loc.col) < std::tie(b.loc.line, b.loc.col);
+  });
+  return plan;
+}
+
+Plan load_plan(const std::string& path, const Registry& ops, const std::vector<Override>& overrides) {
+  Diagnostics diags;
+  GraphSpec spec = parse_graph_file(path, diags);
+  // Keep going after a structural error so that one run reports every problem.
+  Plan plan = make_plan(std::move(spec), ops, overrides, diags);
+  if (!diags.empty()) throw GraphError(diags);
+  return plan;
+}
+
+}  // namespace untangle

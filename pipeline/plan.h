@@ -1,0 +1,52 @@
+// From a graph spec to a plan: overrides applied, every check done, vars substituted, sweeps
+// expanded into instances, params resolved against each op's schema. A plan is plain data in
+// topological order; running it is the executor's business.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "pipeline/graph_spec.h"
+#include "pipeline/registry.h"
+
+namespace untangle {
+
+struct PlanInput {
+  std::string port;                 // this instance's port
+  std::vector<std::size_t> from;    // upstream instances (several for a gather port)
+  std::string from_port;            // their output port
+  std::vector<std::string> labels;  // for a gather port: "seed=3" per upstream instance
+};
+
+struct Instance {
+  std::string name;  // "sample" or "sample[seed=3]"
+  std::string node;  // the node it expands
+  const OpSchema* op = nullptr;
+  YAML::Node params;  // every declared param, canonical
+  std::vector<PlanInput> inputs;
+  std::vector<std::size_t> dependents;  // instances reading this one
+};
+
+struct Plan {
+  std::string file, name;
+  std::vector<Instance> instances;  // topological order
+  std::map<std::string, std::size_t> by_name;
+
+  // Instances of a node, or the instance itself when given an instance name.
+  std::vector<std::size_t> select(const std::string& node_or_instance) const;
+};
+
+// "--set" arguments: "node.param=value" or "var=value"; value is read as YAML.
+struct Override {
+  std::string key, value;
+};
+Override parse_override(const std::string& arg);  // throws std::invalid_argument without '='
+
+// Collects every problem in diags; the plan is only usable when diags stays empty.
+Plan make_plan(GraphSpec spec, const Registry& ops, const std::vector<Override>& overrides,
+               Diagnostics& diags);
+
+// Parse + plan; throws GraphError with all diagnostics.
+Plan load_plan(const std::string& path, const Registry& ops, const std::vector<Override>& overrides);
+
+}  // namespace untangle

@@ -1,0 +1,73 @@
+// A tensor is the one value type that flows along graph edges and into the cache:
+// a dtype tag, a shape and row-major bytes. Ops convert to xtensor views as they need.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace untangle {
+
+enum class DType : std::uint8_t { u8, i8, i16, i32, i64, f32, f64, str };
+
+const char* dtype_name(DType t);
+std::size_t dtype_size(DType t);  // 0 for str
+
+template <class T> constexpr DType dtype_of();
+template <> constexpr DType dtype_of<std::uint8_t>() { return DType::u8; }
+template <> constexpr DType dtype_of<std::int8_t>() { return DType::i8; }
+template <> constexpr DType dtype_of<std::int16_t>() { return DType::i16; }
+template <> constexpr DType dtype_of<std::int32_t>() { return DType::i32; }
+template <> constexpr DType dtype_of<std::int64_t>() { return DType::i64; }
+template <> constexpr DType dtype_of<float>() { return DType::f32; }
+template <> constexpr DType dtype_of<double>() { return DType::f64; }
+
+struct Tensor {
+  DType dtype = DType::f64;
+  std::vector<std::size_t> shape;       // empty: a scalar
+  std::vector<unsigned char> bytes;     // numeric data, native (little-endian) order
+  std::vector<std::string> strings;     // dtype == str
+
+  std::size_t size() const;  // element count
+  bool is_scalar() const { return shape.empty(); }
+
+  template <class T> T* data() {
+    check<T>();
+    return reinterpret_cast<T*>(bytes.data());
+  }
+  template <class T> const T* data() const {
+    check<T>();
+    return reinterpret_cast<const T*>(bytes.data());
+  }
+  // Element i converted to double, whatever the numeric dtype.
+  double at(std::size_t i) const;
+
+  // Content digest: dtype, shape and bytes. Equal digests mean equal tensors.
+  std::string digest() const;
+
+  template <class T> static Tensor zeros(std::vector<std::size_t> shape) {
+    Tensor t;
+    t.dtype = dtype_of<T>();
+    t.shape = std::move(shape);
+    t.bytes.assign(t.size() * sizeof(T), 0);
+    return t;
+  }
+  template <class T> static Tensor scalar(T v) {
+    Tensor t = zeros<T>({});
+    *t.data<T>() = v;
+    return t;
+  }
+  static Tensor text(std::vector<std::string> values);  // 1-D string tensor
+
+ private:
+  template <class T> void check() const {
+    if (dtype != dtype_of<T>())
+      throw std::runtime_error(std::string("tensor holds ") + dtype_name(dtype) + ", not " +
+                               dtype_name(dtype_of<T>()));
+  }
+};
+
+std::string shape_string(const std::vector<std::size_t>& shape);  // "[1000, 28, 28, 1]"
+
+}  // namespace untangle
