@@ -63,7 +63,7 @@ std::string csv_cell(const Tensor& t, std::size_t i) {
 void print_tensor(const Tensor& t) {
   constexpr std::size_t kSmall = 10000;
   if (t.is_scalar()) return print_line(number_text(t, 0));
-  if (t.shape.size() > 2 || t.size() > kSmall)
+  if (t.shape.size() > 2 || t.size() > kSmall || t.size() == 0)
     return print_line(std::string(dtype_name(t.dtype)) + " " + shape_string(t.shape));
   const std::size_t cols = t.shape.back(), rows = t.shape.size() == 2 ? t.shape[0] : 1;
   for (std::size_t r = 0; r < rows; ++r) {

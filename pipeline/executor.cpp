@@ -136,7 +136,7 @@ struct Executor::Impl {
     log(line);
   }
 
-  // Digests of the files an op reads; empty optional-like result when one is missing.
+  // Digests of the files an op reads; false when one is missing and may not be fetched now.
   bool file_digests(const Instance& inst, std::vector<std::string>& out, bool fetch) {
     out.clear();
     if (!inst.op->files) return true;
@@ -144,7 +144,10 @@ struct Executor::Impl {
     bool missing = false;
     for (const auto& p : paths) missing |= !std::filesystem::exists(p);
     if (missing) {
-      if (!fetch || !inst.op->prepare) return false;
+      if (!fetch) return false;
+      if (!inst.op->prepare)
+        for (const auto& p : paths)
+          if (!std::filesystem::exists(p)) throw std::runtime_error("missing file " + p);
       inst.op->prepare(inst.params);
     }
     for (const auto& p : paths) out.push_back(file_digest(p, store.file_memo_dir()));

@@ -325,12 +325,12 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
         auto given = std::find_if(n.params.begin(), n.params.end(), [&](const ParamEntry& e) { return e.name == spec.name; });
         std::string err;
         if (given != n.params.end()) {
+          std::vector<std::string> refs;
+          collect_refs(given->value, refs);
+          // An unknown var is already reported; its unsubstituted text would only add noise.
+          if (std::any_of(refs.begin(), refs.end(), [&](const std::string& r) { return !var_names.count(r); })) continue;
           YAML::Node v = canonical_param(spec, substitute(given->value, values), err);
-          if (!err.empty()) {
-            std::vector<std::string> refs;
-            collect_refs(given->value, refs);
-            P.error(given->loc, err + (refs.empty() || vars.empty() ? "" : " (in " + inst.name + ")"));
-          }
+          if (!err.empty()) P.error(given->loc, err + (refs.empty() || vars.empty() ? "" : " (in " + inst.name + ")"));
           inst.params[spec.name] = v;
         } else if (spec.default_value) {
           inst.params[spec.name] = canonical_param(spec, YAML::Load(*spec.default_value), err);

@@ -1,0 +1,152 @@
+// The command line as a user meets it: the real binary, real files, exit codes and output.
+#include <doctest/doctest.h>
+
+#include <regex>
+
+#include "tests/helpers.h"
+
+using namespace untangle;
+
+namespace {
+
+struct Cli {
+  test::TempDir dir;
+  std::string graph = dir / "g.yaml";
+  explicit Cli(const std::string& text) { test::write_file(graph, text); }
+  test::CommandResult operator()(const std::string& args) {
+    return test::run_command(std::string(UNTANGLE_BINARY) + " " + args);
+  }
+  std::string g() const { return graph + " --cache " + dir.path + "/cache"; }
+};
+
+const char* kGraph = R"(name: cli
+vars: {scale: 7}
+sweep: {seed: [1, 2, 3]}
+nodes:
+  one: {op: constant, params: {value: 1.5}}
+  per: {op: add, inputs: {a: one.y}, params: {c: "${seed}"}}
+  doubled: {op: add, inputs: {a: per.y, b: per.y}}
+  stats: {op: aggregate, inputs: {x: doubled.y}}
+  other: {op: add, inputs: {a: one.y}, params: {c: "${scale}"}}
+)";
+
+std::vector<std::string> ran(const std::string& out) {
+  std::vector<std::string> names;
+  for (const auto& l : test::lines_of(out))
+    if (l.rfind("  ran     ", 0) == 0) names.push_back(l.substr(10, l.find("  ", 10) - 10));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("cli: every command has --help and exits 0") {
+  for (const char* c : {"", "run", "status", "get", "show", "dag", "ops", "gc"}) {
+    auto r = test::run_command(std::string(UNTANGLE_BINARY) + " " + c + " --help");
+    CHECK_MESSAGE(r.code == 0, c);
+    CHECK_MESSAGE(r.out.find("Usage") != std::string::npos, c);
+  }
+  CHECK(test::run_command(std::string(UNTANGLE_BINARY) + " frobnicate").code == 2);
+  CHECK(test::run_command(std::string(UNTANGLE_BINARY) + " run").code == 2);
+}
+
+TEST_CASE("cli: run, rerun, status after --set, and rerun of exactly what changed") {
+  Cli cli(kGraph);
+  auto r = cli("run " + cli.g());
+  REQUIRE(r.code == 0);
+  auto lines = test::lines_of(r.out);
+  CHECK(lines.back() == "done: 9 ran, 0 cached, 0 failed");
+  r = cli("run " + cli.g());
+  CHECK(test::lines_of(r.out).back() == "done: 0 ran, 9 cached, 0 failed");
+
+  r = cli("status " + cli.g() + " --set doubled.c=1");
+  REQUIRE(r.code == 0);
+  CHECK(r.out ==
+        "one\tcached\nper[seed=1]\tcached\nper[seed=2]\tcached\nper[seed=3]\tcached\n"
+        "doubled[seed=1]\tstale\ndoubled[seed=2]\tstale\ndoubled[seed=3]\tstale\nstats\tstale\nother\tcached\n");
+  r = cli("run " + cli.g() + " --set doubled.c=1");
+  CHECK(ran(r.out) == std::vector<std::string>{"doubled[seed=1]", "doubled[seed=2]", "doubled[seed=3]", "stats"});
+  CHECK(test::lines_of(r.out).back() == "done: 4 ran, 5 cached, 0 failed");
+
+  r = cli("run " + cli.g() + " --dry-run --set scale=5");
+  CHECK(r.out.find("  run     other\n") != std::string::npos);
+  CHECK(test::lines_of(r.out).back() == "dry run: 1 to run, 8 cached");
+}
+
+TEST_CASE("cli: get prints scalars bare, small tensors as CSV, large ones as a shape") {
+  Cli cli(kGraph);
+  REQUIRE(cli("run " + cli.g()).code == 0);
+  // per = 1.5 + seed; doubled = 2 * per: 5, 7, 9.
+  CHECK(cli("get " + cli.g() + " stats.mean").out == "7\n");
+  CHECK(cli("get " + cli.g() + " stats.sd").out == "2\n");
+  CHECK(cli("get " + cli.g() + " stats.best").out == "seed=3\n");
+  CHECK(cli("get " + cli.g() + " stats.values").out == "5,7,9\n");
+  CHECK(cli("get " + cli.g() + " 'doubled[seed=2].y'").out == "7\n");
+  CHECK(cli("get " + cli.g() + " other.y").out == "8.5\n");
+  auto r = cli("get " + cli.g() + " doubled.y");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("'doubled' is swept; name one instance") != std::string::npos);
+  CHECK(cli("get " + cli.g() + " stats.nope").code == 2);
+  r = cli("get " + cli.g() + " other.y --set scale=9");
+  CHECK(r.code == 1);
+  CHECK(r.err.find("other is stale") != std::string::npos);
+}
+
+TEST_CASE("cli: get shows a large tensor's shape; show and dag describe the cache") {
+  Cli cli(R"(nodes:
+  one: {op: constant, params: {value: 3}}
+  big: {op: describe, inputs: {x: one.y}}
+)");
+  REQUIRE(cli("run " + cli.g()).code == 0);
+  CHECK(cli("get " + cli.g() + " big.class_counts").out == "int64 [0]\n");  // no labels: empty
+  auto r = cli("show " + cli.g() + " big");
+  CHECK(r.code == 0);
+  CHECK(r.out.find("  op       describe (version 1)") != std::string::npos);
+  CHECK(r.out.find("    mean  float64 []  digest ") != std::string::npos);
+  CHECK(r.out.find(cli.dir.path + "/cache/objects/") != std::string::npos);
+  r = cli("dag " + cli.g());
+  CHECK(r.out.rfind("digraph \"g\" {", 0) == 0);
+  CHECK(r.out.find("\"one\" -> \"big\" [label=\"y → x\"];") != std::string::npos);
+}
+
+TEST_CASE("cli: a graph with four mistakes prints four FILE:LINE:COL errors and exits 2") {
+  Cli cli(R"(nodes:
+  one: {op: constant, params: {valeu: 1}}
+  two: {op: ad, inputs: {a: one.y}}
+  three: {op: add, inputs: {a: none.y}}
+  four: {op: subset, inputs: {x: one.y, y: one.y}, params: {n: 0}}
+)");
+  auto r = cli("run " + cli.graph);
+  CHECK(r.code == 2);
+  CHECK(r.out.empty());
+  const std::regex line("^" + cli.graph + ":[0-9]+:[0-9]+: error: .*");
+  int errors = 0;
+  for (const auto& l : test::lines_of(r.err)) errors += std::regex_match(l, line);
+  CHECK(errors == 4);
+  CHECK(r.err.find(cli.graph + ":2:32: error: op 'constant' has no param 'valeu'") != std::string::npos);
+  CHECK(r.err.find(cli.graph + ":5:64: error: n must be >= 1, got 0") != std::string::npos);
+}
+
+TEST_CASE("cli: a failing node gives exit code 1 and the rest still runs") {
+  Cli cli(R"(nodes:
+  one: {op: constant, params: {value: 3}}
+  d: {op: describe, inputs: {x: one.y}}
+  pick: {op: subset, inputs: {x: d.class_counts, y: d.class_counts}, params: {n: 5}}
+  after: {op: describe, inputs: {x: pick.x}}
+  fine: {op: add, inputs: {a: one.y}}
+)");
+  auto r = cli("run " + cli.g());
+  CHECK(r.code == 1);
+  CHECK(r.out.find("  FAILED  pick: n = 5 but the input has only 0 rows") != std::string::npos);
+  CHECK(r.out.find("  skipped after (pick failed)") != std::string::npos);
+  CHECK(test::lines_of(r.out).back() == "done: 3 ran, 0 cached, 1 failed, 1 skipped");
+}
+
+TEST_CASE("cli: ops lists the ops and describes one") {
+  auto r = test::run_command(std::string(UNTANGLE_BINARY) + " ops");
+  CHECK(r.code == 0);
+  for (const char* op : {"aggregate", "load_mnist", "subset", "describe"}) CHECK(r.out.find("  " + std::string(op)) != std::string::npos);
+  r = test::run_command(std::string(UNTANGLE_BINARY) + " ops subset");
+  CHECK(r.out.find("    mode: choice (first|random|stratified), default first") != std::string::npos);
+  CHECK(test::run_command(std::string(UNTANGLE_BINARY) + " ops nope").code == 2);
+}

@@ -1,0 +1,224 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "pipeline/executor.h"
+#include "tests/helpers.h"
+#include "tests/test_ops.h"
+
+using namespace untangle;
+namespace fs = std::filesystem;
+
+namespace {
+
+const Registry& ops() {
+  static Registry r = test::test_registry();
+  return r;
+}
+
+// A graph file in a scratch dir, run against a cache beside it.
+struct Bench {
+  test::TempDir dir;
+  Store store{dir / "cache"};
+  std::vector<std::string> log;
+  std::string graph = dir / "g.yaml";
+
+  explicit Bench(const std::string& text) { test::write_file(graph, text); }
+
+  Plan plan(const std::vector<Override>& o = {}) { return load_plan(graph, ops(), o); }
+
+  RunReport run(const std::vector<Override>& o = {}, RunOptions opts = {}) {
+    test::calls().clear();
+    Plan p = plan(o);
+    return Executor(p, store, [&](const std::string& s) { log.push_back(s); }).run(opts);
+  }
+
+  std::map<std::string, Outcome> status(const std::vector<Override>& o = {}) {
+    Plan p = plan(o);
+    auto st = Executor(p, store, [](const std::string&) {}).status();
+    std::map<std::string, Outcome> out;
+    for (std::size_t i = 0; i < st.size(); ++i) out[p.instances[i].name] = st[i].outcome;
+    return out;
+  }
+
+  double value(const std::string& instance, const std::string& port, const std::vector<Override>& o = {}) {
+    Plan p = plan(o);
+    auto st = Executor(p, store, [](const std::string&) {}).status();
+    return store.read(st[p.by_name.at(instance)].key, port).at(0);
+  }
+};
+
+const char* kChain = R"(nodes:
+  a: {op: source, params: {value: 3}}
+  b: {op: scale, inputs: {x: a.y}, params: {factor: 2}}
+  c: {op: scale, inputs: {x: b.y}, params: {factor: 10}}
+  side: {op: scale, inputs: {x: a.y}, params: {factor: 3}}
+)";
+
+}  // namespace
+
+TEST_CASE("executor: a second run is all cache hits and computes nothing") {
+  Bench b(kChain);
+  RunReport r = b.run();
+  CHECK(r.summary() == "done: 4 ran, 0 cached, 0 failed");
+  CHECK(test::calls().total() == 4);
+  CHECK(b.value("c", "y") == 60);
+  r = b.run();
+  CHECK(r.summary() == "done: 0 ran, 4 cached, 0 failed");
+  CHECK(test::calls().total() == 0);
+}
+
+TEST_CASE("executor: a changed param reruns exactly that node and what depends on it") {
+  Bench b(kChain);
+  b.run();
+  const std::vector<Override> set{{"b.factor", "4"}};
+  auto st = b.status(set);
+  CHECK(st["a"] == Outcome::cached);
+  CHECK(st["side"] == Outcome::cached);
+  CHECK(st["b"] == Outcome::stale);
+  CHECK(st["c"] == Outcome::stale);
+  RunReport r = b.run(set);
+  CHECK(r.summary() == "done: 2 ran, 2 cached, 0 failed");
+  CHECK(test::calls()["b"] == 1);
+  CHECK(test::calls()["c"] == 1);
+  CHECK(b.value("c", "y", set) == 120);
+  // Setting it back finds the earlier results still in the cache.
+  r = b.run();
+  CHECK(r.summary() == "done: 0 ran, 4 cached, 0 failed");
+}
+
+TEST_CASE("executor: an upstream rerun with identical output leaves downstream cached") {
+  Bench b(kChain);
+  b.run();
+  RunReport r = b.run({{"a.tag", "renamed"}});
+  CHECK(r.summary() == "done: 1 ran, 3 cached, 0 failed");
+  CHECK(test::calls()["a"] == 1);
+  CHECK(test::calls().total() == 1);
+}
+
+TEST_CASE("executor: a sweep computes shared nodes once and each instance once") {
+  Bench b(R"(sweep: {seed: [1, 2, 3]}
+nodes:
+  a: {op: source, params: {value: 2}}
+  s: {op: scale, inputs: {x: a.y}, params: {factor: "${seed}"}}
+  all: {op: collect, inputs: {x: s.y}}
+)");
+  RunReport r = b.run();
+  CHECK(r.summary() == "done: 5 ran, 0 cached, 0 failed");
+  CHECK(test::calls()["a"] == 1);
+  for (const char* n : {"s[seed=1]", "s[seed=2]", "s[seed=3]", "all"}) CHECK(test::calls()[n] == 1);
+  Plan p = b.plan();
+  auto st = Executor(p, b.store, [](const std::string&) {}).status();
+  Tensor v = b.store.read(st[p.by_name.at("all")].key, "values");
+  CHECK(std::vector<double>(v.data<double>(), v.data<double>() + 3) == std::vector<double>{2, 4, 6});
+  // A fourth seed runs only the new instance and the gather.
+  test::write_file(b.graph, test::read_file(b.graph).replace(14, 9, "[1, 2, 3, 4]"));
+  r = b.run();
+  CHECK(r.summary() == "done: 2 ran, 4 cached, 0 failed");
+  CHECK(test::calls()["s[seed=4]"] == 1);
+  CHECK(test::calls()["all"] == 1);
+}
+
+TEST_CASE("executor: a failing node skips its dependents and the rest goes on") {
+  Bench b(R"(nodes:
+  a: {op: source}
+  bad: {op: fail, inputs: {x: a.y}}
+  after: {op: scale, inputs: {x: bad.y}}
+  later: {op: scale, inputs: {x: after.y}}
+  fine: {op: scale, inputs: {x: a.y}}
+)");
+  RunReport r = b.run();
+  CHECK(r.summary() == "done: 2 ran, 0 cached, 1 failed, 2 skipped");
+  CHECK(test::calls()["fine"] == 1);
+  CHECK(test::calls()["after"] == 0);
+  bool reported = false;
+  for (auto& l : b.log) reported |= l == "  FAILED  bad: deliberate failure";
+  CHECK(reported);
+  CHECK(r.nodes[3].outcome == Outcome::skipped);
+  CHECK(r.nodes[3].error == "after was skipped");
+}
+
+TEST_CASE("executor: --force reruns a cached node, --only runs a node and what it needs") {
+  Bench b(kChain);
+  RunOptions only;
+  only.only = {"b"};
+  RunReport r = b.run({}, only);
+  CHECK(r.summary() == "done: 2 ran, 0 cached, 0 failed");
+  CHECK(test::calls()["c"] == 0);
+  CHECK(test::calls()["side"] == 0);
+  RunOptions force;
+  force.force = {"b"};
+  r = b.run({}, force);
+  CHECK(r.summary() == "done: 3 ran, 1 cached, 0 failed");  // b forced; c and side were never run
+  CHECK(test::calls()["b"] == 1);
+  RunOptions unknown;
+  unknown.force = {"zz"};
+  CHECK_THROWS_AS(b.run({}, unknown), std::invalid_argument);
+}
+
+TEST_CASE("executor: a damaged upstream entry is reported and recomputed when needed") {
+  Bench b(kChain);
+  b.run();
+  Plan p = b.plan();
+  auto st = Executor(p, b.store, [](const std::string&) {}).status();
+  const std::string a_key = st[p.by_name.at("a")].key;
+  const std::string b_key = st[p.by_name.at("b")].key;
+  // Damage a's data (flip the stored value), and remove b so that it must read a.
+  std::string bytes = test::read_file(b.store.path_of(a_key));
+  const double three = 3;
+  const auto at = bytes.find(std::string(reinterpret_cast<const char*>(&three), sizeof three));
+  REQUIRE(at != std::string::npos);
+  bytes[at + 7] ^= 0x40;
+  test::write_file(b.store.path_of(a_key), bytes);
+  b.store.discard(b_key);
+
+  RunReport r = b.run();
+  CHECK(test::calls()["a"] == 1);
+  CHECK(test::calls()["b"] == 1);
+  CHECK(test::calls()["c"] == 0);  // b's output is the same as before: c stays cached
+  CHECK(r.failed == 0);
+  bool reported = false;
+  for (auto& l : b.log) reported |= l.find("damaged") != std::string::npos && l.find("recomputing a") != std::string::npos;
+  CHECK(reported);
+  CHECK(b.value("b", "y") == 6);
+
+  // A truncated entry is caught on lookup and simply recomputed.
+  fs::resize_file(b.store.path_of(b_key), 64);
+  r = b.run();
+  CHECK(r.summary() == "done: 1 ran, 3 cached, 0 failed");
+  CHECK(b.value("b", "y") == 6);
+}
+
+TEST_CASE("executor: independent nodes run at the same time, and --jobs caps them") {
+  std::string text = "nodes:\n";
+  for (int i = 0; i < 6; ++i) text += "  n" + std::to_string(i) + ": {op: source, params: {value: " + std::to_string(i) + ", ms: 150}}\n";
+  Bench b(text);
+  RunOptions one;
+  one.jobs = 1;
+  b.run({}, one);
+  CHECK(test::calls().peak == 1);
+  RunOptions two;
+  two.jobs = 2;
+  b.run({{"n0.tag", "b"}, {"n1.tag", "b"}, {"n2.tag", "b"}, {"n3.tag", "b"}}, two);
+  CHECK(test::calls().total() == 4);
+  CHECK(test::calls().peak == 2);
+}
+
+TEST_CASE("executor: files enter the key by content, not by path or timestamp") {
+  test::TempDir data;
+  test::write_file(data / "f.bin", "12345");
+  Bench b("nodes:\n  r: {op: reader, params: {path: " + (data / "f.bin") + "}}\n");
+  CHECK(b.run().ran == 1);
+  CHECK(b.value("r", "size") == 5);
+  fs::last_write_time(data / "f.bin", fs::file_time_type::clock::now() + std::chrono::seconds(5));
+  CHECK(b.run().cached == 1);  // touched, same bytes
+  fs::copy_file(data / "f.bin", data / "g.bin");
+  CHECK(b.run({{"r.path", data / "g.bin"}}).cached == 1);  // another path, same bytes
+  test::write_file(data / "f.bin", "1234567");
+  CHECK(b.run().ran == 1);
+  CHECK(b.value("r", "size") == 7);
+  fs::remove(data / "f.bin");
+  CHECK(b.status()["r"] == Outcome::stale);
+  RunReport r = b.run();
+  CHECK(r.failed == 1);  // no prepare step can bring the file back
+}

@@ -1,0 +1,78 @@
+// Small shared pieces of the test suites: scratch directories and files.
+#pragma once
+#include <stdlib.h>
+
+#include <cstdlib>
+#include <vector>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+namespace untangle::test {
+
+// A fresh directory under the system temp dir, removed with everything in it.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "untangle-test-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string operator/(const std::string& name) const { return path + "/" + name; }
+};
+
+inline void write_file(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace untangle::test
+
+#include <sys/wait.h>
+
+namespace untangle::test {
+
+struct CommandResult {
+  int code = -1;  // exit status, or 128 + signal
+  std::string out, err;
+};
+
+// Runs a shell command, capturing stdout and stderr separately.
+inline CommandResult run_command(const std::string& command) {
+  TempDir io;
+  const std::string full = "(" + command + ") >" + (io / "out") + " 2>" + (io / "err") + " </dev/null";
+  const int status = std::system(full.c_str());
+  CommandResult r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_file(io / "out");
+  r.err = read_file(io / "err");
+  return r;
+}
+
+inline std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace untangle::test

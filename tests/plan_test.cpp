@@ -1,0 +1,185 @@
+#include <doctest/doctest.h>
+
+#include "pipeline/plan.h"
+#include "tests/test_ops.h"
+
+using namespace untangle;
+
+namespace {
+
+Plan plan_of(const std::string& text, Diagnostics& d, const std::vector<Override>& o = {}) {
+  static Registry ops = test::test_registry();
+  GraphSpec g = parse_graph_text(text, "t.yaml", d);
+  return make_plan(g, ops, o, d);
+}
+
+std::vector<std::string> errors_of(const std::string& text, const std::vector<Override>& o = {}) {
+  Diagnostics d;
+  plan_of(text, d, o);
+  std::vector<std::string> out;
+  for (auto& x : d) out.push_back(x.str());
+  return out;
+}
+
+std::vector<std::string> names(const Plan& p) {
+  std::vector<std::string> out;
+  for (auto& i : p.instances) out.push_back(i.name);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("plan: every validation error names its place") {
+  auto one = [](const std::string& text) {
+    auto e = errors_of(text);
+    REQUIRE(e.size() == 1);
+    return e[0];
+  };
+  CHECK(one("nodes:\n  a: {op: nope}\n") == "t.yaml:2:11: error: unknown op 'nope' (see `untangle ops`)");
+  CHECK(one("nodes:\n  a: {op: source, params: {valu: 1}}\n") ==
+        "t.yaml:2:28: error: op 'source' has no param 'valu' (params: value, tag, ms)");
+  CHECK(one("nodes:\n  a: {op: source, params: {value: high}}\n") ==
+        "t.yaml:2:35: error: value must be a number, got 'high'");
+  CHECK(one("nodes:\n  a: {op: source, params: {ms: 1.5}}\n") == "t.yaml:2:32: error: ms must be an integer, got '1.5'");
+  CHECK(one("nodes:\n  a: {op: source}\n  b: {op: scale, inputs: {x: a.y}, params: {factor: 1000}}\n") ==
+        "t.yaml:3:53: error: factor must be <= 100, got 1000");
+  CHECK(one("nodes:\n  a: {op: source}\n  b: {op: scale, inputs: {x: a.y}, params: {mode: medium}}\n") ==
+        "t.yaml:3:51: error: mode must be one of fast, slow, got 'medium'");
+  CHECK(one("nodes:\n  b: {op: scale, inputs: {x: zz.y}}\n") == "t.yaml:2:30: error: unknown node 'zz'");
+  CHECK(one("nodes:\n  a: {op: source}\n  b: {op: scale, inputs: {x: a.z}}\n") ==
+        "t.yaml:3:30: error: node 'a' (source) has no output 'z' (outputs: y)");
+  CHECK(one("nodes:\n  a: {op: source}\n  b: {op: scale, inputs: {x: a.y, w: a.y}}\n") ==
+        "t.yaml:3:35: error: op 'scale' has no input 'w' (inputs: x)");
+  CHECK(one("nodes:\n  b: {op: scale}\n") == "t.yaml:2:3: error: node 'b' is missing required input 'x' (op scale)");
+  CHECK(one("nodes:\n  a: {op: source}\n  b: {op: pair, inputs: {a: a.y}}\n") ==
+        "t.yaml:3:3: error: node 'b' is missing required param 'n' (op pair)");
+  CHECK(one("nodes:\n  a: {op: source, params: {value: \"${sed}\"}}\n") ==
+        "t.yaml:2:35: error: unknown var 'sed' (the graph declares no vars)");
+  CHECK(one("vars: {seed: 1}\nnodes:\n  a: {op: source, params: {tag: \"x${sed}\"}}\n") ==
+        "t.yaml:3:33: error: unknown var 'sed' (vars: seed)");
+}
+
+TEST_CASE("plan: a cycle is reported with its nodes, in data-flow order") {
+  auto e = errors_of(R"(nodes:
+  a: {op: scale, inputs: {x: c.y}}
+  b: {op: scale, inputs: {x: a.y}}
+  c: {op: scale, inputs: {x: b.y}}
+  d: {op: source}
+)");
+  REQUIRE(e.size() == 1);
+  CHECK(e[0] == "t.yaml:2:3: error: cycle: a -> b -> c -> a");
+}
+
+TEST_CASE("plan: several mistakes are reported together, in file order") {
+  auto e = errors_of(R"(vars: {seed: 1}
+nodes:
+  load: {op: sourse}
+  a: {op: source, params: {value: 2, colour: red}}
+  b: {op: scale, inputs: {x: a.y}, params: {factor: "${sede}"}}
+  c: {op: scale, inputs: {x: missing.y}, params: {factor: -500}}
+)");
+  REQUIRE(e.size() == 5);
+  CHECK(e[0] == "t.yaml:3:14: error: unknown op 'sourse' (see `untangle ops`)");
+  CHECK(e[1] == "t.yaml:4:38: error: op 'source' has no param 'colour' (params: value, tag, ms)");
+  CHECK(e[2] == "t.yaml:5:53: error: unknown var 'sede' (vars: seed)");
+  CHECK(e[3] == "t.yaml:6:30: error: unknown node 'missing'");
+  CHECK(e[4] == "t.yaml:6:59: error: factor must be >= -100, got -500");
+}
+
+TEST_CASE("plan: defaults are filled in and values made canonical") {
+  Diagnostics d;
+  Plan p = plan_of("nodes:\n  a: {op: source, params: {value: 5e-1}}\n  b: {op: source, params: {value: 0.50}}\n", d);
+  REQUIRE(d.empty());
+  const auto& a = p.instances[0];
+  CHECK(a.params["value"].Scalar() == "0.5");
+  CHECK(a.params["tag"].Scalar() == "a");
+  CHECK(a.params["ms"].Scalar() == "0");
+  CHECK(params_key_text(*a.op, a.params) == params_key_text(*p.instances[1].op, p.instances[1].params));
+}
+
+TEST_CASE("plan: vars substitute with their type, or as text inside a string") {
+  Diagnostics d;
+  Plan p = plan_of(R"(vars: {v: 3, name: run}
+nodes:
+  a: {op: source, params: {value: "${v}", tag: "${name}-${v}"}}
+)", d);
+  REQUIRE(d.empty());
+  CHECK(p.instances[0].params["value"].Scalar() == "3");
+  CHECK(p.instances[0].params["tag"].Scalar() == "run-3");
+}
+
+TEST_CASE("plan: --set overrides params and vars, and pins a swept var") {
+  const std::string g = R"(vars: {v: 3}
+sweep: {seed: [1, 2]}
+nodes:
+  a: {op: source, params: {value: "${v}", ms: "${seed}"}}
+  b: {op: scale, inputs: {x: a.y}}
+)";
+  Diagnostics d;
+  Plan p = plan_of(g, d, {{"b.factor", "7"}, {"v", "4"}});
+  REQUIRE(d.empty());
+  CHECK(p.instances[p.by_name.at("b[seed=2]")].params["factor"].Scalar() == "7");
+  CHECK(p.instances[p.by_name.at("a[seed=1]")].params["value"].Scalar() == "4");
+
+  Plan pinned = plan_of(g, d, {{"seed", "5"}});
+  REQUIRE(d.empty());
+  CHECK(names(pinned) == std::vector<std::string>{"a", "b"});
+  CHECK(pinned.instances[0].params["ms"].Scalar() == "5");
+
+  auto e = errors_of(g, {{"nope", "1"}, {"zz.factor", "1"}, {"b.colour", "1"}, {"b.factor", "x"}});
+  REQUIRE(e.size() == 4);
+  CHECK(e[0] == "--set nope=1: error: no var 'nope' in t.yaml (vars: v, seed)");
+  CHECK(e[1] == "--set zz.factor=1: error: no node 'zz' in t.yaml");
+  CHECK(e[2] == "--set b.colour=1: error: op 'scale' has no param 'colour' (params: factor, mode, ms)");
+  CHECK(e[3] == "--set b.factor=x: error: factor must be a number, got 'x'");
+  CHECK_THROWS_AS(parse_override("novalue"), std::invalid_argument);
+}
+
+TEST_CASE("plan: a sweep expands exactly the nodes that depend on it") {
+  Diagnostics d;
+  Plan p = plan_of(R"(sweep: {seed: [1, 2, 3]}
+nodes:
+  data: {op: source}
+  noisy: {op: scale, inputs: {x: data.y}, params: {factor: "${seed}"}}
+  after: {op: scale, inputs: {x: noisy.y}}
+  other: {op: scale, inputs: {x: data.y}}
+  all: {op: collect, inputs: {x: after.y}}
+)", d);
+  REQUIRE(d.empty());
+  CHECK(names(p) == std::vector<std::string>{"data", "noisy[seed=1]", "noisy[seed=2]", "noisy[seed=3]", "after[seed=1]",
+                                             "after[seed=2]", "after[seed=3]", "other", "all"});
+  // Every instance of the swept node reads the single shared one.
+  for (const char* n : {"noisy[seed=1]", "noisy[seed=3]"}) CHECK(p.instances[p.by_name.at(n)].inputs[0].from == std::vector<std::size_t>{0});
+  const auto& after2 = p.instances[p.by_name.at("after[seed=2]")];
+  CHECK(after2.inputs[0].from == std::vector<std::size_t>{p.by_name.at("noisy[seed=2]")});
+  const auto& all = p.instances[p.by_name.at("all")];
+  REQUIRE(all.inputs[0].from.size() == 3);
+  CHECK(all.inputs[0].labels == std::vector<std::string>{"seed=1", "seed=2", "seed=3"});
+  CHECK(p.instances[0].dependents.size() == 4);
+}
+
+TEST_CASE("plan: two swept vars give their product; over gathers only some") {
+  Diagnostics d;
+  Plan p = plan_of(R"(sweep: {seed: [1, 2], lr: [0.1, 0.5]}
+nodes:
+  a: {op: source, params: {value: "${lr}", ms: "${seed}"}}
+  per_lr: {op: collect, inputs: {x: a.y}, over: seed}
+  everything: {op: collect, inputs: {x: a.y}}
+)", d);
+  REQUIRE(d.empty());
+  CHECK(names(p) == std::vector<std::string>{"a[seed=1,lr=0.1]", "a[seed=1,lr=0.5]", "a[seed=2,lr=0.1]",
+                                             "a[seed=2,lr=0.5]", "per_lr[lr=0.1]", "per_lr[lr=0.5]", "everything"});
+  const auto& g = p.instances[p.by_name.at("per_lr[lr=0.5]")].inputs[0];
+  CHECK(g.from == std::vector<std::size_t>{1, 3});
+  CHECK(g.labels == std::vector<std::string>{"seed=1", "seed=2"});
+  CHECK(p.instances[p.by_name.at("everything")].inputs[0].labels ==
+        std::vector<std::string>{"seed=1,lr=0.1", "seed=1,lr=0.5", "seed=2,lr=0.1", "seed=2,lr=0.5"});
+  CHECK(errors_of("sweep: {s: [1]}\nnodes:\n  a: {op: source}\n  b: {op: scale, inputs: {x: a.y}, over: s}\n") ==
+        std::vector<std::string>{"t.yaml:4:42: error: 'over' applies to ops that gather a sweep; op 'scale' does not"});
+}
+
+TEST_CASE("plan: a swept value that breaks a param's range names the instance") {
+  auto e = errors_of("sweep: {f: [1, 200]}\nnodes:\n  a: {op: source}\n  b: {op: scale, inputs: {x: a.y}, params: {factor: \"${f}\"}}\n");
+  REQUIRE(e.size() == 1);
+  CHECK(e[0] == "t.yaml:4:53: error: factor must be <= 100, got 200 (in b[f=200])");
+}

@@ -1,0 +1,150 @@
+// Ops for testing the engine: each counts its calls and tracks how many run at once, so
+// tests can assert exactly what ran.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "pipeline/registry.h"
+
+namespace untangle::test {
+
+struct Calls {
+  std::mutex m;
+  std::map<std::string, int> by_instance;
+  std::atomic<int> running{0}, peak{0};
+
+  void clear() {
+    std::lock_guard<std::mutex> lock(m);
+    by_instance.clear();
+    peak = 0;
+  }
+  int operator[](const std::string& instance) {
+    std::lock_guard<std::mutex> lock(m);
+    return by_instance[instance];
+  }
+  int total() {
+    std::lock_guard<std::mutex> lock(m);
+    int n = 0;
+    for (auto& [k, v] : by_instance) n += v;
+    return n;
+  }
+  // Records one call of `instance` for the lifetime of the returned guard.
+  struct Running {
+    Calls& c;
+    ~Running() { --c.running; }
+  };
+  Running enter(const std::string& instance) {
+    {
+      std::lock_guard<std::mutex> lock(m);
+      by_instance[instance]++;
+    }
+    int now = ++running;
+    int p = peak.load();
+    while (now > p && !peak.compare_exchange_weak(p, now)) {}
+    return Running{*this};
+  }
+};
+
+inline Calls& calls() {
+  static Calls c;
+  return c;
+}
+
+inline void pause_ms(const OpContext& ctx) {
+  if (ctx.params["ms"]) std::this_thread::sleep_for(std::chrono::milliseconds(ctx.params["ms"].as<int>()));
+}
+
+inline Registry test_registry() {
+  Registry r;
+  ParamSpec ms{"ms", ParamType::integer, "sleep this long", "0"};
+  ms.min = 0;
+
+  OpSchema source;
+  source.name = "source";
+  source.outputs = {{"y", ""}};
+  // `tag` is hashed but does not change the output: a rerun with identical bytes.
+  source.params = {{"value", ParamType::number, "", "1"}, {"tag", ParamType::string, "", "a"}, ms};
+  source.run = [](OpContext& ctx) {
+    auto g = calls().enter(ctx.instance);
+    pause_ms(ctx);
+    return Outputs{{"y", Tensor::scalar(ctx.number("value"))}};
+  };
+  r.add(source);
+
+  OpSchema scale;
+  scale.name = "scale";
+  scale.inputs = {{"x", ""}};
+  scale.outputs = {{"y", ""}};
+  ParamSpec factor{"factor", ParamType::number, "", "2"};
+  factor.min = -100;
+  factor.max = 100;
+  ParamSpec mode{"mode", ParamType::choice, "", "fast"};
+  mode.choices = {"fast", "slow"};
+  scale.params = {factor, mode, ms};
+  scale.run = [](OpContext& ctx) {
+    auto g = calls().enter(ctx.instance);
+    pause_ms(ctx);
+    return Outputs{{"y", Tensor::scalar(ctx.input("x").at(0) * ctx.number("factor"))}};
+  };
+  r.add(scale);
+
+  OpSchema pair;
+  pair.name = "pair";
+  pair.inputs = {{"a", ""}, {"b", "", true}};
+  pair.outputs = {{"sum", ""}, {"both", ""}};
+  pair.params = {{"n", ParamType::integer, "", std::nullopt}};
+  pair.run = [](OpContext& ctx) {
+    auto g = calls().enter(ctx.instance);
+    double a = ctx.input("a").at(0), b = ctx.has("b") ? ctx.input("b").at(0) : 0;
+    Tensor both = Tensor::zeros<double>({2});
+    both.data<double>()[0] = a;
+    both.data<double>()[1] = b;
+    return Outputs{{"sum", Tensor::scalar(a + b + ctx.integer("n"))}, {"both", both}};
+  };
+  r.add(pair);
+
+  OpSchema collect;
+  collect.name = "collect";
+  collect.inputs = {{"x", "", false, true}};
+  collect.outputs = {{"values", ""}, {"labels", ""}};
+  collect.run = [](OpContext& ctx) {
+    auto g = calls().enter(ctx.instance);
+    const auto& xs = ctx.inputs.at("x");
+    Tensor v = Tensor::zeros<double>({xs.size()});
+    for (std::size_t i = 0; i < xs.size(); ++i) v.data<double>()[i] = xs[i].at(0);
+    return Outputs{{"values", v}, {"labels", Tensor::text(ctx.labels.at("x"))}};
+  };
+  r.add(collect);
+
+  OpSchema fail;
+  fail.name = "fail";
+  fail.inputs = {{"x", "", true}};
+  fail.outputs = {{"y", ""}};
+  fail.run = [](OpContext& ctx) -> Outputs {
+    calls().enter(ctx.instance);
+    throw std::runtime_error("deliberate failure");
+  };
+  r.add(fail);
+
+  OpSchema reader;
+  reader.name = "reader";
+  reader.outputs = {{"size", ""}};
+  ParamSpec path{"path", ParamType::path, "", std::nullopt};
+  path.hashed = false;
+  reader.params = {path};
+  reader.files = [](const YAML::Node& p) { return std::vector<std::string>{p["path"].as<std::string>()}; };
+  reader.run = [](OpContext& ctx) {
+    auto g = calls().enter(ctx.instance);
+    std::ifstream in(ctx.string("path"), std::ios::binary | std::ios::ate);
+    return Outputs{{"size", Tensor::scalar<std::int64_t>(static_cast<std::int64_t>(in.tellg()))}};
+  };
+  r.add(reader);
+  return r;
+}
+
+}  // namespace untangle::test
