@@ -1,48 +1,36 @@
 #include "pipeline/atomic_file.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <random>
+#include <set>
 #include <stdexcept>
+#include <thread>
 
 namespace untangle {
 
 namespace {
-// Fixed-size table so the signal handler can walk it without locks or allocation.
-constexpr int kSlots = 256;
-constexpr std::size_t kPathMax = 4096;
-std::array<std::atomic<bool>, kSlots> g_used{};
-std::array<std::array<char, kPathMax>, kSlots> g_paths{};
 
-int claim_slot(const std::string& path) {
-  if (path.size() >= kPathMax) return -1;
-  for (int i = 0; i < kSlots; ++i) {
-    bool expected = false;
-    if (g_used[i].load() == false && g_used[i].compare_exchange_strong(expected, true)) {
-      std::memcpy(g_paths[i].data(), path.c_str(), path.size() + 1);
-      return i;
-    }
-  }
-  return -1;  // table full: the file is still removed by the destructor, just not on a signal
-}
-
-void release_slot(int i) {
-  if (i >= 0) g_used[i].store(false);
-}
-
-void on_signal(int sig) {
-  for (int i = 0; i < kSlots; ++i)
-    if (g_used[i].load()) ::unlink(g_paths[i].data());
-  ::signal(sig, SIG_DFL);
-  ::raise(sig);
+// Temporary files exist only while registered here. Creating, renaming and removing them
+// happens under the lock, and the interrupt thread takes the lock for good before it cleans
+// up, so no file can appear after the cleanup.
+struct Registry {
+  std::mutex m;
+  std::set<std::string> paths;
+  bool closing = false;
+};
+Registry& registry() {
+  static Registry* r = new Registry;  // never destroyed: the interrupt thread may outlive main
+  return *r;
 }
 
 std::string random_suffix() {
@@ -60,6 +48,16 @@ void fsync_path(const std::string& path) {
   ::close(fd);
   if (rc != 0) throw std::runtime_error(path + ": fsync failed: " + std::strerror(errno));
 }
+
+sigset_t interrupt_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
 }  // namespace
 
 bool is_temp_name(const std::string& filename) { return filename.rfind(".tmp.", 0) == 0; }
@@ -67,24 +65,37 @@ bool is_temp_name(const std::string& filename) { return filename.rfind(".tmp.", 
 TempPath::TempPath(const std::string& target) : target_(target) {
   std::filesystem::path t(target);
   path_ = (t.parent_path() / (".tmp." + t.filename().string() + "." + random_suffix())).string();
-  slot_ = claim_slot(path_);
 }
 
 TempPath::~TempPath() {
-  if (!committed_) ::unlink(path_.c_str());
-  release_slot(slot_);
+  if (committed_) return;
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.m);
+  if (r.paths.erase(path_)) ::unlink(path_.c_str());
+}
+
+void TempPath::create(const std::function<void(const std::string&)>& make) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.m);
+  if (r.closing) throw std::runtime_error("interrupted");
+  r.paths.insert(path_);
+  make(path_);
 }
 
 void TempPath::commit() {
   fsync_path(path_);
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.m);
   if (::rename(path_.c_str(), target_.c_str()) != 0)
     throw std::runtime_error(target_ + ": cannot rename into place: " + std::strerror(errno));
+  r.paths.erase(path_);
   committed_ = true;
 }
 
 void write_file_atomically(const std::string& target, const std::string& content) {
   TempPath tmp(target);
-  std::FILE* f = std::fopen(tmp.path().c_str(), "wb");
+  std::FILE* f = nullptr;
+  tmp.create([&](const std::string& p) { f = std::fopen(p.c_str(), "wb"); });
   if (!f) throw std::runtime_error(tmp.path() + ": " + std::strerror(errno));
   bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size();
   ok = (std::fclose(f) == 0) && ok;
@@ -93,12 +104,26 @@ void write_file_atomically(const std::string& target, const std::string& content
 }
 
 void install_interrupt_cleanup() {
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
-  ::sigaction(SIGHUP, &sa, nullptr);
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sigset_t set = interrupt_signals();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::thread([set] {
+      int sig = 0;
+      sigwait(&set, &sig);
+      Registry& r = registry();
+      r.m.lock();  // held until the process ends: nothing new is created or renamed
+      r.closing = true;
+      for (const auto& p : r.paths) ::unlink(p.c_str());
+      // Die of the signal itself, so the exit status tells the shell what happened.
+      ::signal(sig, SIG_DFL);
+      sigset_t only;
+      sigemptyset(&only);
+      sigaddset(&only, sig);
+      pthread_sigmask(SIG_UNBLOCK, &only, nullptr);
+      ::raise(sig);
+    }).detach();
+  });
 }
 
 }  // namespace untangle

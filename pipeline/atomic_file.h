@@ -2,11 +2,13 @@
 // directory and is renamed over the target only once it is complete and synced. A reader
 // (this process or another one sharing the directory) never sees a partial file.
 #pragma once
+#include <functional>
 #include <string>
 
 namespace untangle {
 
-// A temporary path beside `target`, registered so that an interrupted process removes it.
+// A temporary path beside `target`. The file is created through create(), which registers it
+// so that an interrupted process removes it.
 class TempPath {
  public:
   explicit TempPath(const std::string& target);
@@ -14,17 +16,20 @@ class TempPath {
   TempPath(const TempPath&) = delete;
   TempPath& operator=(const TempPath&) = delete;
   const std::string& path() const { return path_; }
+  // Runs make(path) to create the file. Throws if the process is being interrupted.
+  void create(const std::function<void(const std::string&)>& make);
   void commit();  // fsync, then rename onto the target
 
  private:
   std::string path_, target_;
-  int slot_ = -1;
   bool committed_ = false;
 };
 
 void write_file_atomically(const std::string& target, const std::string& content);
 
-// On SIGINT/SIGTERM: remove every registered temporary file, then die of the signal.
+// From here on SIGINT, SIGTERM and SIGHUP are taken by a thread of their own, which removes
+// every temporary file and then lets the signal end the process. Call before any other
+// thread starts, so that they all inherit the blocked signals.
 void install_interrupt_cleanup();
 
 bool is_temp_name(const std::string& filename);  // names TempPath creates

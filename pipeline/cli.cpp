@@ -145,7 +145,8 @@ int cmd_get(const GraphArgs& ga, const Registry& ops, const std::string& what) {
   Plan plan = ga.plan(ops);
   const std::size_t i = one_instance(plan, what.substr(0, dot));
   const std::string port = what.substr(dot + 1);
-  if (!plan.instances[i].op->output(port)) {
+  const PortSpec* spec = plan.instances[i].op->output(port.substr(0, port.find('/')));
+  if (!spec || (!spec->group && port.find('/') != std::string::npos)) {
     std::string list;
     for (const auto& p : plan.instances[i].op->outputs) list += (list.empty() ? "" : ", ") + p.name;
     throw UsageError(plan.instances[i].name + " (" + plan.instances[i].op->name + ") has no output '" + port +
@@ -153,6 +154,13 @@ int cmd_get(const GraphArgs& ga, const Registry& ops, const std::string& what) {
   }
   Store store(ga.cache_dir());
   NodeResult r = cached_result(plan, store, i);
+  if (spec->group && port == spec->name) {  // a group: list its members
+    for (const auto& d : store.datasets(r.key))
+      if (d.name.rfind(port + "/", 0) == 0)
+        print_line(d.name.substr(port.size() + 1) + "\t" + dtype_name(d.dtype) + " " + shape_string(d.shape));
+    return 0;
+  }
+  if (!r.digests.count(port)) throw UsageError(plan.instances[i].name + " has no member '" + port + "'");
   print_tensor(store.read(r.key, port));
   return 0;
 }
@@ -173,7 +181,7 @@ int cmd_show(const GraphArgs& ga, const Registry& ops, const std::string& node) 
       continue;
     }
     EntryInfo info;
-    store.lookup(st[i].key, &info);
+    store.inspect(st[i].key, &info);
     print_line(inst.name);
     print_line("  file     " + std::filesystem::absolute(store.path_of(info.key)).string());
     print_line("  key      " + info.key);

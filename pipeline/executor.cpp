@@ -162,9 +162,9 @@ struct Executor::Impl {
     for (const auto& in : inst.inputs)
       for (std::size_t k = 0; k < in.from.size(); ++k) {
         const NodeResult& up = res[in.from[k]];
-        auto d = up.digests.find(in.from_port);
-        if (up.key.empty() || d == up.digests.end()) return "";
-        text += "in " + in.port + " " + in.labels[k] + " " + d->second + "\n";
+        const std::string d = up.key.empty() ? "" : port_digest(up.digests, out_port(in.from[k], in.from_port));
+        if (d.empty()) return "";
+        text += "in " + in.port + " " + in.labels[k] + " " + d + "\n";
       }
     for (const auto& f : files) text += "file " + f + "\n";
     return hash_text(text);
@@ -176,11 +176,15 @@ struct Executor::Impl {
     for (const auto& in : plan.instances[i].inputs) {
       e << YAML::Key << in.port << YAML::Value << YAML::BeginSeq;
       for (auto j : in.from)
-        e << plan.instances[j].name + "." + in.from_port + " " + res[j].digests[in.from_port];
+        e << plan.instances[j].name + "." + in.from_port + " " + port_digest(res[j].digests, out_port(j, in.from_port));
       e << YAML::EndSeq;
     }
     e << YAML::EndMap;
     return plan.instances[i].inputs.empty() ? "{}" : e.c_str();
+  }
+
+  const PortSpec& out_port(std::size_t j, const std::string& port) const {
+    return *plan.instances[j].op->output(port);  // the plan checked that it exists
   }
 
   // Resolves an instance's key and checks the cache, as far as its inputs allow.
@@ -242,8 +246,17 @@ struct Executor::Impl {
     ctx.instance = inst.name;
     for (const auto& in : inst.inputs)
       for (std::size_t k = 0; k < in.from.size(); ++k) {
-        ctx.inputs[in.port].push_back(load(in.from[k], in.from_port));
-        ctx.labels[in.port].push_back(in.labels[k]);
+        if (!out_port(in.from[k], in.from_port).group) {
+          ctx.inputs[in.port].push_back(load(in.from[k], in.from_port));
+          ctx.labels[in.port].push_back(in.labels[k]);
+          continue;
+        }
+        const std::string prefix = in.from_port + "/";
+        for (const auto& [name, digest] : res[in.from[k]].digests)
+          if (name.compare(0, prefix.size(), prefix) == 0) {
+            ctx.inputs[in.port].push_back(load(in.from[k], name));
+            ctx.labels[in.port].push_back(name.substr(prefix.size()));
+          }
       }
     auto last = std::chrono::steady_clock::now();
     ctx.progress = [&, last](double f, const std::string& what) mutable {
@@ -258,9 +271,14 @@ struct Executor::Impl {
     Outputs out = inst.op->run(ctx);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& port : inst.op->outputs)
-      if (!out.count(port.name)) throw std::runtime_error("op " + inst.op->name + " produced no output '" + port.name + "'");
-    for (const auto& [port, t] : out)
-      if (!inst.op->output(port)) throw std::runtime_error("op " + inst.op->name + " produced undeclared output '" + port + "'");
+      if (!port.group && !out.count(port.name))
+        throw std::runtime_error("op " + inst.op->name + " produced no output '" + port.name + "'");
+    for (const auto& [name, t] : out) {
+      const auto slash = name.find('/');
+      const PortSpec* port = inst.op->output(name.substr(0, slash));
+      if (!port || port->group != (slash != std::string::npos))
+        throw std::runtime_error("op " + inst.op->name + " produced undeclared output '" + name + "'");
+    }
     EntryInfo info;
     info.key = r.key;
     info.op = inst.op->name;

@@ -194,6 +194,9 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
                             "' (outputs: " + join(names_of(up_op->outputs)) + ")");
         continue;
       }
+      const PortSpec* port = op[i] ? op[i]->input(in.port) : nullptr;
+      if (port && port->gather && up_op && up_op->output(in.node_port)->group)
+        P.error(in.loc, "input '" + in.port + "' gathers a sweep and cannot take the group '" + in.node_port + "'");
       preds[i].push_back(up->second);
     }
     if (op[i]) {

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "pipeline/hash.h"
+
 namespace untangle {
 
 const char* param_type_name(ParamType t) {
@@ -148,6 +150,18 @@ std::string params_key_text(const OpSchema& op, const YAML::Node& params) {
   for (const auto& p : op.params)
     if (p.hashed) out += p.name + "=" + emit_flow(params[p.name]) + "\n";
   return out;
+}
+
+std::string port_digest(const std::map<std::string, std::string>& digests, const PortSpec& port) {
+  if (!port.group) {
+    auto it = digests.find(port.name);
+    return it == digests.end() ? std::string() : it->second;
+  }
+  std::string members = "group\n";
+  const std::string prefix = port.name + "/";
+  for (auto it = digests.lower_bound(prefix); it != digests.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+    members += it->first + " " + it->second + "\n";
+  return hash_text(members);
 }
 
 std::string params_yaml(const OpSchema& op, const YAML::Node& params) {

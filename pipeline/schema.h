@@ -36,13 +36,17 @@ struct PortSpec {
   // A gather port receives the port's value from every instance of a swept upstream node
   // (e.g. aggregate), instead of being expanded alongside it.
   bool gather = false;
+  // A group port holds a named set of tensors (say, a model's weights): the op returns them
+  // as outputs "port/name", and a consumer receives them all, names in `labels`.
+  bool group = false;
 };
 
 using Outputs = std::map<std::string, Tensor>;
 
 struct OpContext {
   YAML::Node params;  // resolved: every declared param present, canonical values
-  // One tensor per port; several for a gather port, with labels such as "seed=3".
+  // One tensor per port; several for a gather port, labelled like "seed=3", or for a group
+  // port, labelled with their names.
   std::map<std::string, std::vector<Tensor>> inputs;
   std::map<std::string, std::vector<std::string>> labels;
   std::string instance;  // e.g. "sample[seed=3]", for messages
@@ -80,6 +84,10 @@ YAML::Node canonical_param(const ParamSpec& spec, const YAML::Node& value, std::
 // Canonical text of a resolved param map, in schema order: the part of the cache key that
 // params contribute. Unhashed params are left out.
 std::string params_key_text(const OpSchema& op, const YAML::Node& params);
+
+// The digest a consumer of `port` depends on: the tensor's own, or for a group port one digest
+// over all its members. Empty when the port has no recorded digest.
+std::string port_digest(const std::map<std::string, std::string>& digests, const PortSpec& port);
 
 // Readable YAML of resolved params, stored in artifacts and shown to users.
 std::string params_yaml(const OpSchema& op, const YAML::Node& params);

@@ -138,6 +138,16 @@ Hid open_entry(const std::string& path) {
   return Hid(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
 }
 
+// Members of a group port ("weights/fc1/kernel") become datasets inside HDF5 groups.
+hid_t intermediate_groups() {
+  static hid_t lcpl = [] {
+    hid_t p = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(p, 1);
+    return p;
+  }();
+  return lcpl;
+}
+
 void write_dataset(hid_t file, const std::string& name, const Tensor& t) {
   std::vector<hsize_t> dims(t.shape.begin(), t.shape.end());
   Hid space(dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
@@ -146,7 +156,7 @@ void write_dataset(hid_t file, const std::string& name, const Tensor& t) {
     Hid type(H5Tcopy(H5T_C_S1), H5Tclose);
     check(H5Tset_size(type, H5T_VARIABLE), "string type");
     check(H5Tset_cset(type, H5T_CSET_UTF8), "string type");
-    Hid ds(H5Dcreate2(file, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+    Hid ds(H5Dcreate2(file, name.c_str(), type, space, intermediate_groups(), H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
     if (!ds.ok()) throw H5Failure("cannot create dataset " + name);
     std::vector<const char*> ptrs;
     for (const auto& s : t.strings) ptrs.push_back(s.c_str());
@@ -154,7 +164,7 @@ void write_dataset(hid_t file, const std::string& name, const Tensor& t) {
     write_string_attr(ds, "digest", t.digest());
     return;
   }
-  Hid ds(H5Dcreate2(file, name.c_str(), native(t.dtype), space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  Hid ds(H5Dcreate2(file, name.c_str(), native(t.dtype), space, intermediate_groups(), H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
   if (!ds.ok()) throw H5Failure("cannot create dataset " + name);
   if (t.size() > 0)
     check(H5Dwrite(ds, native(t.dtype), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.bytes.data()), "cannot write " + name);
@@ -218,7 +228,60 @@ std::string Store::file_memo_dir() const {
   return dir;
 }
 
+// The sidecar "<key>.meta" repeats what every run needs of an entry (its size, output digests
+// and run time) in a form read with one small read instead of opening the HDF5 file: a no-op
+// rerun of a thousand nodes would otherwise spend its time inside HDF5. The HDF5 file stays the
+// truth; a missing or disagreeing sidecar is rebuilt from it.
+namespace {
+
+std::string meta_path(const std::string& entry) { return entry.substr(0, entry.size() - 3) + ".meta"; }
+
+std::string meta_text(std::uintmax_t size, const EntryInfo& info) {
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.17g", info.seconds);
+  std::string s = "untangle-meta 1\nsize " + std::to_string(size) + "\nseconds " + secs + "\n";
+  for (const auto& [port, digest] : info.digests) s += port + " " + digest + "\n";
+  return s;
+}
+
+bool read_meta(const std::string& entry, std::uintmax_t size, EntryInfo& info) {
+  std::ifstream in(meta_path(entry));
+  std::string line;
+  if (!std::getline(in, line) || line != "untangle-meta 1") return false;
+  if (!std::getline(in, line) || line != "size " + std::to_string(size)) return false;
+  if (!std::getline(in, line) || line.rfind("seconds ", 0) != 0) return false;
+  info.seconds = std::strtod(line.c_str() + 8, nullptr);
+  info.digests.clear();
+  while (std::getline(in, line)) {
+    const auto sp = line.rfind(' ');
+    if (sp == std::string::npos || line.size() - sp - 1 != 32) return false;
+    info.digests[line.substr(0, sp)] = line.substr(sp + 1);
+  }
+  return true;
+}
+
+}  // namespace
+
 Store::State Store::lookup(const std::string& key, EntryInfo* info, std::string* why) const {
+  const std::string path = path_of(key);
+  struct stat sb {};
+  if (::stat(path.c_str(), &sb) != 0) return State::missing;
+  EntryInfo local;
+  EntryInfo& out = info ? *info : local;
+  out.key = key;
+  if (read_meta(path, static_cast<std::uintmax_t>(sb.st_size), out)) return State::ok;
+  const State s = inspect(key, &out, why);
+  if (s == State::ok) {
+    try {
+      write_file_atomically(meta_path(path), meta_text(static_cast<std::uintmax_t>(sb.st_size), out));
+    } catch (const std::exception&) {
+      // A read-only cache works without sidecars, only slower.
+    }
+  }
+  return s;
+}
+
+Store::State Store::inspect(const std::string& key, EntryInfo* info, std::string* why) const {
   const std::string path = path_of(key);
   struct stat sb {};
   if (::stat(path.c_str(), &sb) != 0) return State::missing;
@@ -291,7 +354,9 @@ void Store::write(const EntryInfo& info, const Outputs& outputs) {
     // 1.8+ object headers carry checksums, so a damaged header is caught on open.
     Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
     check(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), "file access properties");
-    Hid f(H5Fcreate(tmp.path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
+    hid_t created = -1;
+    tmp.create([&](const std::string& p) { created = H5Fcreate(p.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl); });
+    Hid f(created, H5Fclose);
     if (!f.ok()) throw std::runtime_error(tmp.path() + ": cannot create cache file");
     YAML::Emitter digests;
     digests << YAML::BeginMap;
@@ -312,10 +377,14 @@ void Store::write(const EntryInfo& info, const Outputs& outputs) {
     check(H5Fflush(f, H5F_SCOPE_LOCAL), "flush");
   }
   tmp.commit();
+  EntryInfo with_digests = info;
+  for (const auto& [port, t] : outputs) with_digests.digests[port] = t.digest();
+  write_file_atomically(meta_path(path), meta_text(fs::file_size(path), with_digests));
 }
 
 void Store::discard(const std::string& key) {
   std::error_code ec;
+  fs::remove(meta_path(path_of(key)), ec);
   fs::remove(path_of(key), ec);
 }
 
@@ -365,8 +434,18 @@ GcReport Store::gc(const GcOptions& opts, const std::function<void(const std::st
     if (!opts.dry_run) fs::remove(p, e2);
     r.bytes_freed += e2 ? 0 : size;
   };
+  auto drop_sidecar = [&](const fs::path& entry) {
+    std::error_code e2;
+    if (!opts.dry_run) fs::remove(meta_path(entry.string()), e2);
+  };
   for (const auto& e : fs::recursive_directory_iterator(root_ + "/objects", ec)) {
     if (!e.is_regular_file()) continue;
+    if (e.path().extension() == ".meta") {  // a sidecar whose entry is gone
+      std::error_code e2;
+      fs::path entry = e.path();
+      if (!fs::exists(entry.replace_extension(".h5"), e2) && !opts.dry_run) fs::remove(e.path(), e2);
+      continue;
+    }
     const std::string name = e.path().filename().string();
     if (is_temp_name(name)) {
       // A writer may still be working on a young one; an old one was left by a crash.
@@ -379,11 +458,11 @@ GcReport Store::gc(const GcOptions& opts, const std::function<void(const std::st
     if (e.path().extension() != ".h5") continue;
     const std::string key = e.path().stem().string();
     std::string why;
-    State s = lookup(key, nullptr, &why);
+    State s = inspect(key, nullptr, &why);
     if (s == State::ok && opts.verify) {
       try {
         EntryInfo info;
-        lookup(key, &info);
+        inspect(key, &info);
         for (const auto& d : info.digests) read(key, d.first);
       } catch (const DamagedEntry& d) {
         s = State::damaged;
@@ -392,12 +471,14 @@ GcReport Store::gc(const GcOptions& opts, const std::function<void(const std::st
     }
     if (s == State::damaged) {
       remove(e.path(), "damaged");
+      drop_sidecar(e.path());
       ++r.damaged;
       continue;
     }
     const bool ref = referenced.count(key) > 0;
     if (!ref && (opts.unreferenced || age_days(e.path()) > opts.max_age_days)) {
       remove(e.path(), opts.unreferenced ? "not used by any graph's latest run" : "unused for over " + std::to_string(static_cast<int>(opts.max_age_days)) + " days");
+      drop_sidecar(e.path());
       ++r.removed;
     } else {
       ++r.kept;

@@ -59,9 +59,13 @@ class Store {
   std::string file_memo_dir() const;  // where file digests are remembered
 
   enum class State { missing, ok, damaged };
-  // Cheap check used for every node on every run: the file opens, its metadata checksums
-  // hold and it names the expected key. Data is verified when read.
+  // The check made for every node on every run: the entry exists, whole (its size is the one
+  // recorded when it was written), with its output digests and run time in `info`. Data is
+  // verified when read.
   State lookup(const std::string& key, EntryInfo* info = nullptr, std::string* why = nullptr) const;
+  // Opens the HDF5 file itself: all metadata, with HDF5's header checksums and the recorded
+  // key checked.
+  State inspect(const std::string& key, EntryInfo* info = nullptr, std::string* why = nullptr) const;
   Tensor read(const std::string& key, const std::string& port) const;  // throws DamagedEntry
   std::vector<DatasetInfo> datasets(const std::string& key) const;
   void write(const EntryInfo& info, const Outputs& outputs);

@@ -54,10 +54,9 @@ TEST_CASE("cli: run, rerun, status after --set, and rerun of exactly what change
   Cli cli(kGraph);
   auto r = cli("run " + cli.g());
   REQUIRE(r.code == 0);
-  auto lines = test::lines_of(r.out);
-  CHECK(lines.back() == "done: 9 ran, 0 cached, 0 failed");
+  CHECK(test::last_line(r.out) == "done: 9 ran, 0 cached, 0 failed");
   r = cli("run " + cli.g());
-  CHECK(test::lines_of(r.out).back() == "done: 0 ran, 9 cached, 0 failed");
+  CHECK(test::last_line(r.out) == "done: 0 ran, 9 cached, 0 failed");
 
   r = cli("status " + cli.g() + " --set doubled.c=1");
   REQUIRE(r.code == 0);
@@ -66,11 +65,11 @@ TEST_CASE("cli: run, rerun, status after --set, and rerun of exactly what change
         "doubled[seed=1]\tstale\ndoubled[seed=2]\tstale\ndoubled[seed=3]\tstale\nstats\tstale\nother\tcached\n");
   r = cli("run " + cli.g() + " --set doubled.c=1");
   CHECK(ran(r.out) == std::vector<std::string>{"doubled[seed=1]", "doubled[seed=2]", "doubled[seed=3]", "stats"});
-  CHECK(test::lines_of(r.out).back() == "done: 4 ran, 5 cached, 0 failed");
+  CHECK(test::last_line(r.out) == "done: 4 ran, 5 cached, 0 failed");
 
   r = cli("run " + cli.g() + " --dry-run --set scale=5");
   CHECK(r.out.find("  run     other\n") != std::string::npos);
-  CHECK(test::lines_of(r.out).back() == "dry run: 1 to run, 8 cached");
+  CHECK(test::last_line(r.out) == "dry run: 1 to run, 8 cached");
 }
 
 TEST_CASE("cli: get prints scalars bare, small tensors as CSV, large ones as a shape") {
@@ -139,7 +138,7 @@ TEST_CASE("cli: a failing node gives exit code 1 and the rest still runs") {
   CHECK(r.code == 1);
   CHECK(r.out.find("  FAILED  pick: n = 5 but the input has only 0 rows") != std::string::npos);
   CHECK(r.out.find("  skipped after (pick failed)") != std::string::npos);
-  CHECK(test::lines_of(r.out).back() == "done: 3 ran, 0 cached, 1 failed, 1 skipped");
+  CHECK(test::last_line(r.out) == "done: 3 ran, 0 cached, 1 failed, 1 skipped");
 }
 
 TEST_CASE("cli: ops lists the ops and describes one") {

@@ -222,3 +222,18 @@ TEST_CASE("executor: files enter the key by content, not by path or timestamp") 
   RunReport r = b.run();
   CHECK(r.failed == 1);  // no prepare step can bring the file back
 }
+
+TEST_CASE("executor: a group port passes a named set of tensors, keyed by all their contents") {
+  Bench b(R"(nodes:
+  w: {op: bundle, params: {first: 5}}
+  m: {op: members, inputs: {g: w.w}}
+)");
+  CHECK(b.run().summary() == "done: 2 ran, 0 cached, 0 failed");
+  CHECK(b.value("m", "sum") == 7);
+  Plan p = b.plan();
+  auto st = Executor(p, b.store, [](const std::string&) {}).status();
+  CHECK(b.store.read(st[1].key, "names").strings == std::vector<std::string>{"layer1/kernel", "layer2/bias"});
+  CHECK(b.store.read(st[0].key, "w/layer1/kernel").at(0) == 5);
+  CHECK(b.run({{"w.first", "6"}}).summary() == "done: 2 ran, 0 cached, 0 failed");
+  CHECK(b.value("m", "sum", {{"w.first", "6"}}) == 8);
+}

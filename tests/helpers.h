@@ -63,6 +63,8 @@ inline CommandResult run_command(const std::string& command) {
   return r;
 }
 
+inline std::string last_line(const std::string& text);
+
 inline std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -73,6 +75,11 @@ inline std::vector<std::string> lines_of(const std::string& text) {
     start = end + 1;
   }
   return out;
+}
+
+inline std::string last_line(const std::string& text) {
+  auto lines = lines_of(text);
+  return lines.empty() ? std::string() : lines.back();
 }
 
 }  // namespace untangle::test

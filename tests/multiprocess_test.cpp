@@ -66,16 +66,16 @@ TEST_CASE("multiprocess: two processes running one graph on one cache both succe
   CHECK(test::read_file(dir / "rc2") == "0\n");
   const std::regex done("done: ([0-9]+) ran, ([0-9]+) cached, 0 failed");
   for (const char* o : {"o1", "o2"}) {
-    auto lines = test::lines_of(test::read_file(dir / o));
+    const std::string last = test::last_line(test::read_file(dir / o));
     std::smatch m;
-    REQUIRE(std::regex_match(lines.back(), m, done));
+    REQUIRE(std::regex_match(last, m, done));
     CHECK(std::stoi(m[1]) + std::stoi(m[2]) == 300);
   }
   Counts c = count(dir / "cache");
   CHECK(c.entries == 300);
   CHECK(c.temporaries == 0);
   r = test::run_command(run);
-  CHECK(test::lines_of(r.out).back() == "done: 0 ran, 300 cached, 0 failed");
+  CHECK(test::last_line(r.out) == "done: 0 ran, 300 cached, 0 failed");
   r = test::run_command(bin + " get " + (dir / "g.yaml") + " n9_0.y --cache " + (dir / "cache"));
   CHECK(r.out == expected_first(10, 30));
   r = test::run_command(bin + " gc --verify --dry-run --cache " + (dir / "cache"));
@@ -89,17 +89,18 @@ TEST_CASE("multiprocess: a process killed mid-run leaves no entry that reads as 
   // Ctrl-C first: the process removes its temporary files on the way out. kill -9 cannot;
   // what it leaves is never taken for an entry, and gc removes it later.
   for (const char* sig : {"INT", "KILL"}) {
-    // Killed once it has written a hundred entries, long before its two thousand are done.
-    auto r = test::run_command("exec " + bin + " run " + args + " & pid=$!; while [ $(" + bin + " status " + args +
-                               " | grep -c cached) -lt 100 ]; do sleep 0.05; done; kill -" + sig + " $pid; wait $pid");
-    CHECK(test::lines_of(r.out).back().rfind("done:", 0) != 0);  // it did not finish
+    // Killed once it has written a hundred more entries, long before its two thousand are done.
+    const std::string cached = "$(" + bin + " status " + args + " | grep -c cached)";
+    auto r = test::run_command("base=" + cached + "; exec " + bin + " run " + args + " & pid=$!; while [ " + cached +
+                               " -lt $((base + 100)) ]; do sleep 0.05; done; kill -" + sig + " $pid; wait $pid");
+    CHECK(test::last_line(r.out).rfind("done:", 0) != 0);  // it did not finish
     r = test::run_command(bin + " gc --verify --dry-run --cache " + (dir / "cache"));
     CHECK(r.out.find("0 damaged") != std::string::npos);
     if (std::string(sig) == "INT") CHECK(count(dir / "cache").temporaries == 0);
   }
   auto r = test::run_command(bin + " run " + args);
   CHECK(r.code == 0);
-  const auto last = test::lines_of(r.out).back();
+  const auto last = test::last_line(r.out);
   CHECK(last.find(" cached, 0 failed") != std::string::npos);
   CHECK(last.rfind("done: 0 ran", 0) != 0);  // the killed runs had left work to do
   CHECK(test::run_command(bin + " get " + (dir / "g.yaml") + " n19_0.y --cache " + (dir / "cache")).out == expected_first(20, 100));

@@ -183,3 +183,9 @@ TEST_CASE("plan: a swept value that breaks a param's range names the instance") 
   REQUIRE(e.size() == 1);
   CHECK(e[0] == "t.yaml:4:53: error: factor must be <= 100, got 200 (in b[f=200])");
 }
+
+TEST_CASE("plan: a gather port cannot take a group") {
+  auto e = errors_of("sweep: {s: [1, 2]}\nnodes:\n  w: {op: bundle, params: {first: \"${s}\"}}\n  c: {op: collect, inputs: {x: w.w}}\n");
+  REQUIRE(e.size() == 1);
+  CHECK(e[0] == "t.yaml:4:32: error: input 'x' gathers a sweep and cannot take the group 'w'");
+}

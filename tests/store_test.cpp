@@ -59,8 +59,11 @@ TEST_CASE("store: what is written reads back identically, with its metadata") {
   CHECK(store.lookup(kKey) == Store::State::missing);
   const Outputs out = sample_outputs();
   store.write(info_for(kKey), out);
-  EntryInfo info;
-  REQUIRE(store.lookup(kKey, &info) == Store::State::ok);
+  EntryInfo quick, info;
+  REQUIRE(store.lookup(kKey, &quick) == Store::State::ok);
+  REQUIRE(store.inspect(kKey, &info) == Store::State::ok);
+  CHECK(quick.digests == info.digests);
+  CHECK(quick.seconds == 0.25);
   CHECK(info.op == "test_op");
   CHECK(info.op_version == 3);
   CHECK(info.node == "node[seed=1]");
@@ -78,8 +81,8 @@ TEST_CASE("store: what is written reads back identically, with its metadata") {
   }
   auto ds = store.datasets(kKey);
   CHECK(ds.size() == out.size());
-  // Only the entry itself is left behind: no temporary files.
-  CHECK(count_files(dir.path + "/objects") == 1);
+  // Only the entry and its sidecar are left behind: no temporary files.
+  CHECK(count_files(dir.path + "/objects") == 2);
   CHECK(fs::exists(store.path_of(kKey)));
 }
 
@@ -94,6 +97,22 @@ TEST_CASE("store: a digest changes with dtype, shape and every byte") {
   CHECK(a.digest() != d.digest());
   CHECK(a.digest() == Tensor::zeros<float>({2, 2}).digest());
   CHECK(Tensor::text({"ab", "c"}).digest() != Tensor::text({"a", "bc"}).digest());
+}
+
+TEST_CASE("store: a lost or stale sidecar is rebuilt from the entry") {
+  test::TempDir dir;
+  Store store(dir.path);
+  store.write(info_for(kKey), sample_outputs());
+  const std::string meta = store.path_of(kKey).substr(0, store.path_of(kKey).size() - 3) + ".meta";
+  const std::string good = test::read_file(meta);
+  fs::remove(meta);
+  EntryInfo info;
+  CHECK(store.lookup(kKey, &info) == Store::State::ok);
+  CHECK(info.digests.size() == sample_outputs().size());
+  CHECK(test::read_file(meta) == good);
+  test::write_file(meta, "untangle-meta 1\nsize 1\nseconds 0\n");  // disagrees with the file
+  CHECK(store.lookup(kKey, &info) == Store::State::ok);
+  CHECK(test::read_file(meta) == good);
 }
 
 TEST_CASE("store: a truncated entry is reported as damaged") {
@@ -148,7 +167,7 @@ TEST_CASE("store: an abandoned temporary file is never an entry, and the destruc
   {
     TempPath tmp(dir / "target");
     tmp_path = tmp.path();
-    test::write_file(tmp_path, "partial");
+    tmp.create([](const std::string& p) { test::write_file(p, "partial"); });
     CHECK(is_temp_name(fs::path(tmp_path).filename().string()));
   }
   CHECK_FALSE(fs::exists(tmp_path));

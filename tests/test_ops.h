@@ -121,6 +121,28 @@ inline Registry test_registry() {
   };
   r.add(collect);
 
+  OpSchema bundle;  // a group output: a value per member
+  bundle.name = "bundle";
+  bundle.outputs = {{"w", "", false, false, true}};
+  bundle.params = {{"first", ParamType::number, "", "1"}};
+  bundle.run = [](OpContext& ctx) {
+    auto g = calls().enter(ctx.instance);
+    return Outputs{{"w/layer1/kernel", Tensor::scalar(ctx.number("first"))}, {"w/layer2/bias", Tensor::scalar(2.0)}};
+  };
+  r.add(bundle);
+
+  OpSchema members;  // reads a group: the sum of its members, and their names
+  members.name = "members";
+  members.inputs = {{"g", ""}};
+  members.outputs = {{"sum", ""}, {"names", ""}};
+  members.run = [](OpContext& ctx) {
+    auto g = calls().enter(ctx.instance);
+    double s = 0;
+    for (const auto& t : ctx.inputs.at("g")) s += t.at(0);
+    return Outputs{{"sum", Tensor::scalar(s)}, {"names", Tensor::text(ctx.labels.at("g"))}};
+  };
+  r.add(members);
+
   OpSchema fail;
   fail.name = "fail";
   fail.inputs = {{"x", "", true}};
