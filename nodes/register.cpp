@@ -2,6 +2,7 @@
 
 #include "nodes/core/ops.h"
 #include "nodes/data/ops.h"
+#include "nodes/nn/ops.h"
 
 namespace untangle {
 
@@ -12,6 +13,9 @@ void register_all_ops(Registry& ops) {
   ops.add(load_mnist_op());
   ops.add(subset_op());
   ops.add(describe_op());
+  ops.add(train_op());
+  ops.add(evaluate_op());
+  ops.add(activations_op());
 }
 
 }  // namespace untangle

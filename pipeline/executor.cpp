@@ -267,6 +267,17 @@ struct Executor::Impl {
       std::snprintf(pct, sizeof pct, "%3.0f%%", 100 * f);
       say("  ...     " + inst.name + " " + pct + (what.empty() ? "" : " " + what));
     };
+    ctx.log = [&](const std::string& text) {
+      std::string block;
+      std::size_t start = 0;
+      while (start < text.size()) {
+        auto end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        block += (block.empty() ? "" : "\n") + ("  " + inst.name + ": ") + text.substr(start, end - start);
+        start = end + 1;
+      }
+      say(block);  // one call, so lines of parallel nodes do not interleave
+    };
     const auto t0 = std::chrono::steady_clock::now();
     Outputs out = inst.op->run(ctx);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

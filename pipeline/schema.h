@@ -51,6 +51,8 @@ struct OpContext {
   std::map<std::string, std::vector<std::string>> labels;
   std::string instance;  // e.g. "sample[seed=3]", for messages
   std::function<void(double fraction, const std::string& what)> progress = [](double, const std::string&) {};
+  // Text for the user (a model summary, a line per epoch), printed under the node's name.
+  std::function<void(const std::string& text)> log = [](const std::string&) {};
 
   bool has(const std::string& port) const;
   const Tensor& input(const std::string& port) const;  // the single tensor of a port
