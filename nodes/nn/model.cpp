@@ -27,14 +27,16 @@ template <class T> T get(const YAML::Node& args, const char* key, const T& fallb
 }
 
 std::unique_ptr<Layer> make_layer(const std::string& type, const YAML::Node& args) {
+  static const std::map<std::string, std::vector<std::string>> allowed = {
+      {"dense", {"units", "activation", "init", "name"}},
+      {"conv2d", {"filters", "kernel", "stride", "padding", "activation", "init", "name"}},
+      {"maxpool2d", {"pool", "stride", "name"}},
+      {"flatten", {"name"}},
+      {"activation", {"fn", "name"}},
+      {"dropout", {"rate", "name"}}};
+  if (!allowed.count(type))
+    throw std::invalid_argument("unknown layer type '" + type + "' (dense, conv2d, maxpool2d, flatten, activation, dropout)");
   for (auto it = args.begin(); it != args.end(); ++it) {
-    static const std::map<std::string, std::vector<std::string>> allowed = {
-        {"dense", {"units", "activation", "init", "name"}},
-        {"conv2d", {"filters", "kernel", "stride", "padding", "activation", "init", "name"}},
-        {"maxpool2d", {"pool", "stride", "name"}},
-        {"flatten", {"name"}},
-        {"activation", {"fn", "name"}},
-        {"dropout", {"rate", "name"}}};
     const auto key = it->first.as<std::string>();
     const auto& ok = allowed.at(type);
     if (std::find(ok.begin(), ok.end(), key) == ok.end()) {
@@ -76,7 +78,7 @@ std::unique_ptr<Layer> make_layer(const std::string& type, const YAML::Node& arg
     if (rate < 0 || rate >= 1) throw std::invalid_argument("rate must be in [0, 1)");
     return std::make_unique<Dropout>(rate);
   }
-  throw std::invalid_argument("unknown layer type '" + type + "' (dense, conv2d, maxpool2d, flatten, activation, dropout)");
+  throw std::logic_error("layer type " + type + " is declared but not built");
 }
 
 std::string shape_text(const Shape& s) {
@@ -114,7 +116,6 @@ Model Model::build(const YAML::Node& layers, const Shape& input) {
       throw std::invalid_argument("layer " + std::to_string(i + 1) + " must be a layer type or {type: {settings}}");
     }
     try {
-      if (!kKerasPrefix.count(type)) make_layer(type, args);  // reports the unknown type
       auto layer = make_layer(type, args);
       const std::string name =
           args["name"] ? args["name"].as<std::string>() : kKerasPrefix.at(type) + "_" + std::to_string(++counters[type]);

@@ -1,0 +1,273 @@
+// The network ops against finite differences and known answers.
+#include <doctest/doctest.h>
+
+#include <oneapi/tbb/global_control.h>
+
+#include <cmath>
+
+#include "nodes/nn/dense.h"
+#include "nodes/nn/model.h"
+#include "nodes/nn/ops.h"
+#include "nodes/nn/runner.h"
+#include "nodes/nn/simple_layers.h"
+
+using namespace untangle;
+using namespace untangle::nn;
+
+namespace {
+
+std::vector<float> random_values(std::size_t n, Rng& rng, double scale = 1.0) {
+  std::vector<float> v(n);
+  for (auto& x : v) x = static_cast<float>((2 * rng.uniform() - 1) * scale);
+  return v;
+}
+
+// L = Σ w_i y_i(x) for fixed random w: its gradient dL/dy = w drives backward, and every
+// analytic derivative is compared with a central difference of L.
+void check_gradients(Layer& layer, const Shape& in, std::size_t n, std::uint64_t seed) {
+  Rng rng(seed);
+  layer.build(in);
+  layer.init(rng);
+  for (auto* p : layer.params())
+    for (auto& v : p->value) v += static_cast<float>(0.1 * (2 * rng.uniform() - 1));  // non-zero biases too
+  std::vector<float> x = random_values(n * volume(in), rng);
+  const std::size_t out = n * volume(layer.out_shape);
+  std::vector<float> w = random_values(out, rng);
+  Scratch s;
+  auto loss = [&](const std::vector<float>& xs) {
+    std::vector<float> y(out);
+    Scratch tmp;
+    layer.forward(xs.data(), y.data(), n, tmp, Pass{});
+    double l = 0;
+    for (std::size_t i = 0; i < out; ++i) l += static_cast<double>(w[i]) * y[i];
+    return l;
+  };
+  std::vector<float> y(out), dx(x.size());
+  layer.forward(x.data(), y.data(), n, s, Pass{});
+  std::vector<std::vector<float>> grads;
+  for (auto* p : layer.params()) grads.emplace_back(p->value.size(), 0.0f);
+  layer.backward(x.data(), y.data(), w.data(), dx.data(), n, grads, s);
+
+  const float eps = 1e-2f;
+  auto close = [](double analytic, double numeric) {
+    return std::abs(analytic - numeric) <= 1e-2 * std::max(1.0, std::abs(numeric));
+  };
+  for (std::size_t i = 0; i < x.size(); i += std::max<std::size_t>(1, x.size() / 40)) {
+    auto xp = x, xm = x;
+    xp[i] += eps;
+    xm[i] -= eps;
+    const double numeric = (loss(xp) - loss(xm)) / (2 * eps);
+    CHECK_MESSAGE(close(dx[i], numeric), layer.type() << " dx[" << i << "] " << dx[i] << " vs " << numeric);
+  }
+  auto params = layer.params();
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    auto& v = params[k]->value;
+    for (std::size_t i = 0; i < v.size(); i += std::max<std::size_t>(1, v.size() / 40)) {
+      const float keep = v[i];
+      v[i] = keep + eps;
+      const double lp = loss(x);
+      v[i] = keep - eps;
+      const double lm = loss(x);
+      v[i] = keep;
+      const double numeric = (lp - lm) / (2 * eps);
+      CHECK_MESSAGE(close(grads[k][i], numeric), layer.type() << " " << params[k]->name << "[" << i << "] " << grads[k][i]
+                                                              << " vs " << numeric);
+    }
+  }
+}
+
+YAML::Node layers(const std::string& yaml) { return YAML::Load(yaml); }
+
+}  // namespace
+
+TEST_CASE("nn: dense gradients match finite differences for every activation") {
+  for (Act a : {Act::linear, Act::sigmoid, Act::tanh, Act::softmax, Act::relu}) {
+    Dense d(7, a, Init::glorot_uniform);
+    check_gradients(d, {5}, 4, 11);
+  }
+}
+
+TEST_CASE("nn: activation, flatten and inference-time dropout gradients match finite differences") {
+  for (Act a : {Act::sigmoid, Act::tanh, Act::softmax}) {
+    Activation act(a);
+    check_gradients(act, {3, 4}, 2, 5);
+  }
+  Flatten f;
+  check_gradients(f, {2, 3, 2}, 3, 6);
+  Dropout d(0.5);
+  check_gradients(d, {6}, 3, 7);
+}
+
+TEST_CASE("nn: dropout keeps about 1 - rate of the values, scaled, and routes gradients through the same mask") {
+  Dropout d(0.25);
+  d.build({1000});
+  std::vector<float> x(1000, 1.0f), y(1000), dx(1000);
+  Scratch s;
+  d.forward(x.data(), y.data(), 1, s, Pass{true, 42});
+  int kept = 0;
+  for (float v : y) {
+    CHECK((v == 0.0f || std::abs(v - 1.0f / 0.75f) < 1e-6));
+    kept += v != 0;
+  }
+  CHECK(kept > 700);
+  CHECK(kept < 800);
+  std::vector<std::vector<float>> none;
+  d.backward(x.data(), y.data(), x.data(), dx.data(), 1, none, s);
+  CHECK(dx == y);  // dy = 1 everywhere: dx is the mask itself
+}
+
+TEST_CASE("nn: softmax cross-entropy is stable and its gradient is p - onehot") {
+  const float z[3] = {1000.0f, 1001.0f, 999.0f};  // naive exp overflows
+  float p[3];
+  const double l = softmax_cross_entropy(z, 3, 1, p);
+  // Computed independently: -log(e^1 / (e^0 + e^1 + e^-1)).
+  const double expected = -std::log(std::exp(1.0) / (1 + std::exp(1.0) + std::exp(-1.0)));
+  CHECK(l == doctest::Approx(expected).epsilon(1e-6));
+  CHECK(p[0] + p[1] + p[2] == doctest::Approx(1.0));
+  const double eps = 1e-3;
+  for (int j = 0; j < 3; ++j) {
+    float zp[3] = {z[0], z[1], z[2]}, zm[3] = {z[0], z[1], z[2]};
+    zp[j] += static_cast<float>(eps);
+    zm[j] -= static_cast<float>(eps);
+    float q[3];
+    const double numeric = (softmax_cross_entropy(zp, 3, 1, q) - softmax_cross_entropy(zm, 3, 1, q)) / (2 * eps);
+    CHECK(p[j] - (j == 1) == doctest::Approx(numeric).epsilon(2e-2));
+  }
+}
+
+TEST_CASE("nn: a whole network's gradient (through the fused softmax loss) matches finite differences") {
+  Model m = Model::build(layers("[{dense: {units: 6, activation: tanh}}, {dense: {units: 4, activation: sigmoid}}, "
+                                "{dense: {units: 3, activation: softmax}}]"),
+                         {5});
+  m.init(3);
+  Runner r(m);
+  Rng rng(9);
+  const std::size_t n = 120;  // more than one chunk
+  std::vector<float> x = random_values(n * 5, rng);
+  std::vector<std::uint8_t> y(n);
+  for (auto& v : y) v = static_cast<std::uint8_t>(rng.below(3));
+  Grads g;
+  r.train_batch(x.data(), y.data(), n, 1, g);
+  auto mean_loss = [&] { return r.evaluate(x.data(), y.data(), n).loss_sum / n; };
+  const float eps = 5e-3f;
+  for (std::size_t li = 0; li < m.layers.size(); ++li) {
+    auto params = m.layers[li]->params();
+    for (std::size_t k = 0; k < params.size(); ++k)
+      for (std::size_t i = 0; i < params[k]->value.size(); i += 3) {
+        float& v = params[k]->value[i];
+        const float keep = v;
+        v = keep + eps;
+        const double lp = mean_loss();
+        v = keep - eps;
+        const double lm = mean_loss();
+        v = keep;
+        const double numeric = (lp - lm) / (2 * eps);
+        CHECK(g[li][k][i] == doctest::Approx(numeric).epsilon(2e-2).scale(1e-3));
+      }
+  }
+}
+
+TEST_CASE("nn: the seed's models have the seed's parameter counts, and the summary shows Keras's shapes") {
+  Model logreg = Model::build(layers("[flatten, {dense: {units: 10, name: fc1}}, {activation: {fn: softmax}}]"), {28, 28, 1});
+  CHECK(logreg.param_count() == 7850);
+  Model mlp = Model::build(layers("[flatten, {dense: {units: 100, activation: sigmoid, name: fc1}}, "
+                                  "{dense: {units: 10, activation: softmax, name: fc2}}]"),
+                           {28, 28, 1});
+  CHECK(mlp.param_count() == 79510);
+  const std::string s = mlp.summary();
+  CHECK(s.find("fc1 (Dense)                  (None, 100)               78500") != std::string::npos);
+  CHECK(s.find("flatten_1 (Flatten)          (None, 784)               0") != std::string::npos);
+  CHECK(s.find("Total params: 79,510") != std::string::npos);
+  CHECK(logreg.summary().find("activation_1 (Activation)    (None, 10)") != std::string::npos);
+}
+
+TEST_CASE("nn: model mistakes are reported with the layer they are in") {
+  auto error_of = [](const std::string& yaml) {
+    try {
+      Model::build(layers(yaml), {28, 28, 1});
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error_of("[{dense: {units: 10}}]") ==
+        "layer 1 (dense): Dense takes flat inputs; add a flatten layer before it (input shape has 3 axes)");
+  CHECK(error_of("[flatten, {dense: {unit: 10}}]") == "layer 2 (dense): unknown setting 'unit' (dense takes units, activation, init, name)");
+  CHECK(error_of("[flatten, {dense: {units: 10, activation: swish}}]") ==
+        "layer 2 (dense): unknown activation 'swish' (sigmoid, relu, tanh, softmax or linear)");
+  CHECK(error_of("[flatten, {lstm: {units: 4}}]").find("unknown layer type 'lstm'") != std::string::npos);
+  CHECK(error_of("[flatten, {dense: {units: 3, name: a}}, {dense: {units: 3, name: a}}]") ==
+        "layer 3 (dense): name 'a' is used twice");
+}
+
+namespace {
+
+// Four well separated blobs in 2-D: any working classifier gets every point right.
+void blobs(std::size_t n, std::vector<float>& x, std::vector<std::uint8_t>& y, std::uint64_t seed) {
+  Rng rng(seed);
+  const float cx[4] = {-3, 3, -3, 3}, cy[4] = {-3, -3, 3, 3};
+  x.resize(n * 2);
+  y.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    y[i] = static_cast<std::uint8_t>(i % 4);
+    x[2 * i] = cx[y[i]] + static_cast<float>(rng.uniform() - 0.5);
+    x[2 * i + 1] = cy[y[i]] + static_cast<float>(rng.uniform() - 0.5);
+  }
+}
+
+Outputs train_blobs(const std::string& optimizer, double lr, int epochs, std::uint64_t seed) {
+  std::vector<float> xs;
+  std::vector<std::uint8_t> ys;
+  blobs(400, xs, ys, 1);
+  OpContext ctx;
+  Tensor x = Tensor::zeros<float>({400, 2});
+  std::copy(xs.begin(), xs.end(), x.data<float>());
+  Tensor y = Tensor::zeros<std::uint8_t>({400});
+  std::copy(ys.begin(), ys.end(), y.data<std::uint8_t>());
+  ctx.inputs["x"] = {x};
+  ctx.inputs["y"] = {y};
+  ctx.params = YAML::Load("{model: [{dense: {units: 8, activation: relu, init: he_uniform}}, {dropout: {rate: 0.1}}, "
+                          "{dense: {units: 4, activation: softmax}}], loss: categorical_crossentropy, optimizer: {" +
+                          optimizer + ": {lr: " + std::to_string(lr) + "}}, batch_size: 32, epochs: " +
+                          std::to_string(epochs) + ", seed: " + std::to_string(seed) +
+                          ", shuffle: true, validation_split: 0.25}");
+  return train_op().run(ctx);
+}
+
+}  // namespace
+
+TEST_CASE("nn: a separable problem is learned perfectly, with SGD and with Adam") {
+  for (const char* opt : {"sgd", "adam"}) {
+    Outputs out = train_blobs(opt, std::string(opt) == "sgd" ? 0.1 : 0.01, 30, 4);
+    const Tensor& acc = out.at("history/accuracy");
+    CHECK_MESSAGE(out.at("history/val_accuracy").data<double>()[29] == 1.0, opt);
+    CHECK_MESSAGE(acc.data<double>()[29] > 0.97, opt);  // dropout costs a little in training
+    CHECK(out.at("history/loss").data<double>()[29] < out.at("history/loss").data<double>()[0]);
+  }
+}
+
+TEST_CASE("nn: the same seed gives bit-identical weights whatever the number of threads") {
+  Outputs one, many;
+  {
+    tbb::global_control c(tbb::global_control::max_allowed_parallelism, 1);
+    one = train_blobs("sgd", 0.1, 3, 7);
+  }
+  {
+    tbb::global_control c(tbb::global_control::max_allowed_parallelism, 4);
+    many = train_blobs("sgd", 0.1, 3, 7);
+  }
+  for (const char* k : {"weights/dense_1/kernel", "weights/dense_1/bias", "weights/dense_2/kernel"})
+    CHECK(one.at(k).digest() == many.at(k).digest());
+  CHECK(train_blobs("sgd", 0.1, 3, 8).at("weights/dense_1/kernel").digest() != one.at("weights/dense_1/kernel").digest());
+}
+
+TEST_CASE("nn: a diverging loss stops training with the epoch, the batch and a suggestion") {
+  try {
+    train_blobs("sgd", 1e6, 2, 1);
+    FAIL("expected the NaN guard");
+  } catch (const std::runtime_error& e) {
+    const std::string m = e.what();
+    CHECK(m.find("epoch 1, batch ") != std::string::npos);
+    CHECK(m.find("try a lower learning rate") != std::string::npos);
+  }
+}
