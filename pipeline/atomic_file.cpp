@@ -1,7 +1,7 @@
 #include "pipeline/atomic_file.h"
 
 #include <fcntl.h>
-#include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -49,14 +49,7 @@ void fsync_path(const std::string& path) {
   if (rc != 0) throw std::runtime_error(path + ": fsync failed: " + std::strerror(errno));
 }
 
-sigset_t interrupt_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
-  return set;
-}
+volatile sig_atomic_t g_signal = 0;
 
 }  // namespace
 
@@ -106,21 +99,30 @@ void write_file_atomically(const std::string& target, const std::string& content
 void install_interrupt_cleanup() {
   static std::once_flag once;
   std::call_once(once, [] {
-    sigset_t set = interrupt_signals();
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    std::thread([set] {
-      int sig = 0;
-      sigwait(&set, &sig);
+    static sem_t wake;
+    sem_init(&wake, 0, 0);
+    // The handler may run on any thread (libraries start threads of their own before main),
+    // so it only wakes the cleanup thread, which can take locks.
+    struct sigaction sa {};
+    sa.sa_handler = [](int sig) {
+      g_signal = sig;
+      sem_post(&wake);
+    };
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+      struct sigaction current {};
+      // A shell ignores SIGINT in background jobs; that choice is kept.
+      if (sigaction(sig, nullptr, &current) == 0 && current.sa_handler != SIG_IGN) sigaction(sig, &sa, nullptr);
+    }
+    std::thread([] {
+      while (sem_wait(&wake) != 0) {}
+      const int sig = g_signal;
       Registry& r = registry();
       r.m.lock();  // held until the process ends: nothing new is created or renamed
       r.closing = true;
       for (const auto& p : r.paths) ::unlink(p.c_str());
       // Die of the signal itself, so the exit status tells the shell what happened.
       ::signal(sig, SIG_DFL);
-      sigset_t only;
-      sigemptyset(&only);
-      sigaddset(&only, sig);
-      pthread_sigmask(SIG_UNBLOCK, &only, nullptr);
       ::raise(sig);
     }).detach();
   });

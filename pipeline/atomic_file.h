@@ -27,9 +27,8 @@ class TempPath {
 
 void write_file_atomically(const std::string& target, const std::string& content);
 
-// From here on SIGINT, SIGTERM and SIGHUP are taken by a thread of their own, which removes
-// every temporary file and then lets the signal end the process. Call before any other
-// thread starts, so that they all inherit the blocked signals.
+// From here on SIGINT, SIGTERM and SIGHUP wake a thread of their own, which removes every
+// temporary file and then lets the signal end the process.
 void install_interrupt_cleanup();
 
 bool is_temp_name(const std::string& filename);  // names TempPath creates

@@ -34,8 +34,18 @@ struct GraphArgs {
   std::string cache_dir() const { return cache.empty() ? default_cache_dir() : cache; }
 };
 
+// On a terminal, progress is one live line that the next printed line replaces.
+bool g_status_shown = false;
+
 void print_line(const std::string& s) {
-  std::fputs((s + "\n").c_str(), stdout);
+  std::fputs(((g_status_shown ? "\r\033[K" : "") + s + "\n").c_str(), stdout);
+  g_status_shown = false;
+  std::fflush(stdout);
+}
+
+void print_status(const std::string& s) {
+  std::fputs(("\r\033[K" + s).c_str(), stdout);
+  g_status_shown = true;
   std::fflush(stdout);
 }
 
@@ -100,7 +110,7 @@ std::string indent(const std::string& text, const std::string& pad) {
 int cmd_run(const GraphArgs& ga, const Registry& ops, const RunOptions& opts, bool dry_run) {
   Plan plan = ga.plan(ops);
   Store store(ga.cache_dir());
-  Executor ex(plan, store, print_line);
+  Executor ex(plan, store, print_line, ::isatty(STDOUT_FILENO) ? print_status : LogFn());
   if (dry_run) {
     auto st = ex.status(opts);
     std::size_t run = 0, cached = 0;

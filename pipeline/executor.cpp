@@ -108,14 +108,14 @@ std::string RunReport::summary() const {
 struct Executor::Impl {
   const Plan& plan;
   Store& store;
-  LogFn log;
+  LogFn log, status;
   std::vector<NodeResult> res;
   std::vector<bool> selected, forced;
   std::vector<std::unique_ptr<std::mutex>> recompute_lock;
   std::mutex log_mutex;
 
-  Impl(const Plan& p, Store& s, LogFn l, const RunOptions& opts)
-      : plan(p), store(s), log(std::move(l)), res(p.instances.size()),
+  Impl(const Plan& p, Store& s, LogFn l, LogFn st, const RunOptions& opts)
+      : plan(p), store(s), log(std::move(l)), status(std::move(st)), res(p.instances.size()),
         selected(p.instances.size(), opts.only.empty()), forced(p.instances.size(), false) {
     for (auto i : select_all(plan, opts.force, "--force")) forced[i] = true;
     // --only: the named instances and everything upstream of them.
@@ -258,14 +258,25 @@ struct Executor::Impl {
             ctx.labels[in.port].push_back(name.substr(prefix.size()));
           }
       }
-    auto last = std::chrono::steady_clock::now();
+    const auto started = std::chrono::steady_clock::now();
+    auto last = started;
     ctx.progress = [&, last](double f, const std::string& what) mutable {
-      auto now = std::chrono::steady_clock::now();
-      if (now - last < std::chrono::seconds(2)) return;  // quick ops stay quiet
+      // A live line on a terminal; in a log, a line now and then for ops that say nothing else.
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last < (status ? std::chrono::milliseconds(200) : std::chrono::milliseconds(30000))) return;
       last = now;
-      char pct[16];
-      std::snprintf(pct, sizeof pct, "%3.0f%%", 100 * f);
-      say("  ...     " + inst.name + " " + pct + (what.empty() ? "" : " " + what));
+      const double spent = std::chrono::duration<double>(now - started).count();
+      char text[64];
+      std::snprintf(text, sizeof text, " %3.0f%% %s", 100 * f, seconds_text(spent).c_str());
+      std::string line = "  ...     " + inst.name + text;
+      if (f > 0.02) line += ", ~" + seconds_text(spent * (1 - f) / f) + " left";
+      if (!what.empty()) line += "  " + what;
+      if (status) {
+        std::lock_guard<std::mutex> lock(log_mutex);
+        status(line);
+      } else {
+        say(line);
+      }
     };
     ctx.log = [&](const std::string& text) {
       std::string block;
@@ -344,10 +355,11 @@ struct Executor::Impl {
   }
 };
 
-Executor::Executor(const Plan& plan, Store& store, LogFn log) : plan_(plan), store_(store), log_(std::move(log)) {}
+Executor::Executor(const Plan& plan, Store& store, LogFn log, LogFn status)
+    : plan_(plan), store_(store), log_(std::move(log)), status_(std::move(status)) {}
 
 std::vector<NodeResult> Executor::status(const RunOptions& opts) {
-  Impl impl(plan_, store_, log_, opts);
+  Impl impl(plan_, store_, log_, nullptr, opts);
   for (std::size_t i = 0; i < plan_.instances.size(); ++i) {
     if (!impl.selected[i]) {
       impl.res[i].outcome = Outcome::excluded;
@@ -359,7 +371,7 @@ std::vector<NodeResult> Executor::status(const RunOptions& opts) {
 }
 
 RunReport Executor::run(const RunOptions& opts) {
-  Impl impl(plan_, store_, log_, opts);
+  Impl impl(plan_, store_, log_, status_, opts);
   const std::size_t n = plan_.instances.size();
   Slots slots(opts.jobs ? opts.jobs : static_cast<std::size_t>(tbb::info::default_concurrency()));
 

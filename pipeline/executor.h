@@ -40,7 +40,9 @@ using LogFn = std::function<void(const std::string& line)>;
 
 class Executor {
  public:
-  Executor(const Plan& plan, Store& store, LogFn log);
+  // log receives lines to keep; status, when given, transient progress to show in place of
+  // the previous one (a terminal's live line). Without it, progress comes as occasional lines.
+  Executor(const Plan& plan, Store& store, LogFn log, LogFn status = nullptr);
 
   // Decides, without running anything, which instances are cached and which would run.
   std::vector<NodeResult> status(const RunOptions& opts = {});
@@ -50,7 +52,7 @@ class Executor {
   struct Impl;
   const Plan& plan_;
   Store& store_;
-  LogFn log_;
+  LogFn log_, status_;
 };
 
 }  // namespace untangle

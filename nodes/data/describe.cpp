@@ -23,6 +23,9 @@ Outputs run(OpContext& ctx) {
   std::vector<std::int64_t> counts;
   if (ctx.has("y")) {
     const Tensor& y = ctx.input("y");
+    if (x.shape.empty() || y.size() != x.shape[0])
+      throw std::runtime_error("y has " + std::to_string(y.size()) + " labels for " +
+                               std::to_string(x.shape.empty() ? 1 : x.shape[0]) + " rows of x");
     for (std::size_t i = 0; i < y.size(); ++i) {
       const double v = y.at(i);
       if (v < 0 || v != std::floor(v) || v > 1e6) throw std::runtime_error("labels must be non-negative integers");

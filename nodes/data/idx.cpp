@@ -58,8 +58,17 @@ Tensor read_idx(const std::string& path) {
                              std::to_string(raw.size()) + ")");
   for (std::size_t d = 0; d < rank; ++d) t.shape.push_back(be32(&raw[4 + 4 * d]));
   const std::size_t width = dtype_size(t.dtype);
-  const std::size_t need = t.size() * width;
   const std::size_t have = raw.size() - header;
+  // Dimensions come from the file: multiply them without overflowing, against what is there.
+  std::size_t need = width;
+  for (auto d : t.shape) {
+    if (d != 0 && need > have / d) {
+      need = have + 1;  // more than the file holds, whatever the exact product
+      for (auto z : t.shape) need = z == 0 ? 0 : need;
+      break;
+    }
+    need *= d;
+  }
   if (have < need)
     throw std::runtime_error(path + ": truncated IDX file (shape " + shape_string(t.shape) + " needs " + std::to_string(need) +
                              " bytes of data, file has " + std::to_string(have) + ")");
