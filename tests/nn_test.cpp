@@ -179,6 +179,18 @@ TEST_CASE("nn: the seed's models have the seed's parameter counts, and the summa
   CHECK(s.find("flatten_1 (Flatten)          (None, 784)               0") != std::string::npos);
   CHECK(s.find("Total params: 79,510") != std::string::npos);
   CHECK(logreg.summary().find("activation_1 (Activation)    (None, 10)") != std::string::npos);
+  Model cnn = Model::build(layers(R"([{conv2d: {filters: 32, kernel: 5, padding: same, activation: sigmoid}},
+      {maxpool2d: {pool: 2}}, {conv2d: {filters: 64, kernel: 5, padding: same, activation: sigmoid}},
+      {maxpool2d: {pool: 2}}, flatten, {dense: {units: 100, activation: sigmoid, name: fc1}},
+      {dense: {units: 10, activation: softmax, name: fc2}}])"),
+                           {28, 28, 1});
+  CHECK(cnn.param_count() == 366806);
+  const std::string c = cnn.summary();
+  CHECK(c.find("conv2d_1 (Conv2D)            (None, 28, 28, 32)        832") != std::string::npos);
+  CHECK(c.find("max_pooling2d_1 (MaxPooling2 (None, 14, 14, 32)        0") != std::string::npos);  // cut, as Keras does
+  CHECK(c.find("conv2d_2 (Conv2D)            (None, 14, 14, 64)        51264") != std::string::npos);
+  CHECK(c.find("flatten_1 (Flatten)          (None, 3136)              0") != std::string::npos);
+  CHECK(c.find("fc1 (Dense)                  (None, 100)               313700") != std::string::npos);
 }
 
 TEST_CASE("nn: model mistakes are reported with the layer they are in") {

@@ -61,7 +61,10 @@ void activate_backward(Act a, const float* y, const float* dy, float* dz, std::s
       for (std::size_t i = 0; i < total; ++i) dz[i] = dy[i] * y[i] * (1.0f - y[i]);
       return;
     case Act::relu:
-      for (std::size_t i = 0; i < total; ++i) dz[i] = y[i] > 0 ? dy[i] : 0.0f;
+      for (std::size_t i = 0; i < total; ++i) {
+        const float g = dy[i];  // loaded first, so the select compiles without a branch
+        dz[i] = y[i] > 0 ? g : 0.0f;
+      }
       return;
     case Act::tanh:
       for (std::size_t i = 0; i < total; ++i) dz[i] = dy[i] * (1.0f - y[i] * y[i]);

@@ -1,6 +1,6 @@
 // 2-D convolution over channels-last samples {H, W, C}, as Keras's Conv2D: kernel
-// [kh, kw, C, filters], bias [filters], "same" or "valid" padding. Each chunk is unfolded
-// (im2col) so that the whole convolution is one matrix product.
+// [kh, kw, C, filters], bias [filters], "same" or "valid" padding. Samples are unfolded
+// (im2col) so that the convolution becomes matrix products.
 #pragma once
 #include "nodes/nn/activation.h"
 #include "nodes/nn/init.h"

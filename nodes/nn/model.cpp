@@ -8,10 +8,8 @@
 
 #include "nodes/nn/dense.h"
 #include "nodes/nn/simple_layers.h"
-#ifdef UNTANGLE_HAVE_CONV
 #include "nodes/nn/conv2d.h"
 #include "nodes/nn/maxpool2d.h"
-#endif
 
 namespace untangle::nn {
 
@@ -52,7 +50,6 @@ std::unique_ptr<Layer> make_layer(const std::string& type, const YAML::Node& arg
     if (units < 1) throw std::invalid_argument("units must be at least 1");
     return std::make_unique<Dense>(static_cast<std::size_t>(units), parse_act(get<std::string>(args, "activation", "linear")), init);
   }
-#ifdef UNTANGLE_HAVE_CONV
   if (type == "conv2d") {
     if (!args["filters"] || !args["kernel"]) throw std::invalid_argument("conv2d needs filters and kernel");
     std::size_t kh, kw;
@@ -67,7 +64,6 @@ std::unique_ptr<Layer> make_layer(const std::string& type, const YAML::Node& arg
     const auto pool = get<std::size_t>(args, "pool", 2);
     return std::make_unique<MaxPool2D>(pool, get<std::size_t>(args, "stride", pool));
   }
-#endif
   if (type == "flatten") return std::make_unique<Flatten>();
   if (type == "activation") {
     if (!args["fn"]) throw std::invalid_argument("activation needs fn");
@@ -150,10 +146,17 @@ std::size_t Model::param_count() const {
 }
 
 std::string Model::summary() const {
-  auto row = [](std::string a, std::string b, std::string c) {
-    a.resize(std::max<std::size_t>(a.size() + 1, 29), ' ');
-    b.resize(std::max<std::size_t>(b.size() + 1, 26), ' ');
-    return a + b + c + "\n";
+  // Keras's layout: fields end at columns 29, 55 and 65, long ones cut, one space kept between.
+  auto row = [](const std::string& a, const std::string& b, const std::string& c) {
+    std::string line;
+    const std::size_t ends[] = {29, 55, 65};
+    const std::string fields[] = {a, b, c};
+    for (int i = 0; i < 3; ++i) {
+      if (i > 0) line.back() = ' ';
+      line = (line + fields[i]).substr(0, ends[i]);
+      line.resize(ends[i], ' ');
+    }
+    return line.substr(0, line.find_last_not_of(' ') + 1) + "\n";
   };
   std::string s = std::string(65, '_') + "\n" + row("Layer (type)", "Output Shape", "Param #") + std::string(65, '=') + "\n";
   for (std::size_t i = 0; i < layers.size(); ++i) {
