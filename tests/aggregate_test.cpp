@@ -11,14 +11,12 @@
 #include <vector>
 
 #include "nodes/core/ops.h"
+#include "tests/checks.h"
 
 using namespace untangle;
+using untangle::test::error_of;
 
 namespace {
-
-#define CHECK_CONTAINS(text, part)                                 \
-  CHECK_MESSAGE(std::string(text).find(part) != std::string::npos, \
-                "\"" << (text) << "\" does not contain \"" << (part) << "\"")
 
 Tensor vec(const std::vector<double>& v) {
   Tensor t = Tensor::zeros<double>({v.size()});
@@ -53,15 +51,6 @@ std::string best_of(const Outputs& out) {
   REQUIRE(b.dtype == DType::str);
   REQUIRE(b.strings.size() == 1);
   return b.strings[0];
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "<no exception>";
 }
 
 const std::vector<std::string> kSeeds{"seed=1", "seed=2", "seed=3"};

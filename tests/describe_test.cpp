@@ -11,14 +11,12 @@
 #include <vector>
 
 #include "nodes/data/ops.h"
+#include "tests/checks.h"
 
 using namespace untangle;
+using untangle::test::error_of;
 
 namespace {
-
-#define CHECK_CONTAINS(text, part)                                 \
-  CHECK_MESSAGE(std::string(text).find(part) != std::string::npos, \
-                "\"" << (text) << "\" does not contain \"" << (part) << "\"")
 
 template <class T> Tensor tensor(std::vector<std::size_t> shape, const std::vector<T>& values) {
   Tensor t = Tensor::zeros<T>(std::move(shape));
@@ -54,15 +52,6 @@ std::int64_t rows_of(const Outputs& out) {
   REQUIRE(t.dtype == DType::i64);
   REQUIRE(t.is_scalar());
   return t.data<std::int64_t>()[0];
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "<no exception>";
 }
 
 }  // namespace

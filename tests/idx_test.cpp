@@ -11,54 +11,17 @@
 
 #include "nodes/data/idx.h"
 #include "tests/helpers.h"
+#include "tests/checks.h"
+#include "tests/idx_files.h"
 
 using namespace untangle;
+using untangle::test::error_of;
+using namespace untangle::test;
 using untangle::test::TempDir;
 using untangle::test::write_file;
 
 namespace {
 
-using Bytes = std::vector<unsigned char>;
-
-#define CHECK_CONTAINS(text, part)                                       \
-  CHECK_MESSAGE(std::string(text).find(part) != std::string::npos,       \
-                "\"" << (text) << "\" does not contain \"" << (part) << "\"")
-
-void append_be32(Bytes& b, std::uint32_t v) {
-  b.push_back(static_cast<unsigned char>(v >> 24));
-  b.push_back(static_cast<unsigned char>(v >> 16));
-  b.push_back(static_cast<unsigned char>(v >> 8));
-  b.push_back(static_cast<unsigned char>(v));
-}
-
-// Magic (0, 0, type, rank), the dims, then `data` as given (already big-endian).
-Bytes idx(unsigned char type, const std::vector<std::uint32_t>& dims, const Bytes& data) {
-  Bytes b{0, 0, type, static_cast<unsigned char>(dims.size())};
-  for (auto d : dims) append_be32(b, d);
-  b.insert(b.end(), data.begin(), data.end());
-  return b;
-}
-
-std::string str(const Bytes& b) { return std::string(b.begin(), b.end()); }
-
-void write_bytes(const std::string& path, const Bytes& b) { write_file(path, str(b)); }
-
-void write_gz(const std::string& path, const Bytes& b) {
-  gzFile f = gzopen(path.c_str(), "wb");
-  REQUIRE(f != nullptr);
-  REQUIRE(gzwrite(f, b.data(), static_cast<unsigned>(b.size())) == static_cast<int>(b.size()));
-  REQUIRE(gzclose(f) == Z_OK);
-}
-
-// The message of the exception f throws, or a marker when it throws none.
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "<no exception>";
-}
 
 std::string read_error(const std::string& path) {
   return error_of([&] { read_idx(path); });

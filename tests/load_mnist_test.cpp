@@ -13,40 +13,21 @@
 
 #include "nodes/data/ops.h"
 #include "tests/helpers.h"
+#include "tests/checks.h"
+#include "tests/idx_files.h"
 
 using namespace untangle;
+using untangle::test::error_of;
+using namespace untangle::test;
 using untangle::test::TempDir;
 using untangle::test::write_file;
 
 namespace {
 
-using Bytes = std::vector<unsigned char>;
-
-#define CHECK_CONTAINS(text, part)                                 \
-  CHECK_MESSAGE(std::string(text).find(part) != std::string::npos, \
-                "\"" << (text) << "\" does not contain \"" << (part) << "\"")
-
 const char* const kTrainImages = "train-images-idx3-ubyte";
 const char* const kTrainLabels = "train-labels-idx1-ubyte";
 const char* const kTestImages = "t10k-images-idx3-ubyte";
 const char* const kTestLabels = "t10k-labels-idx1-ubyte";
-
-Bytes idx(unsigned char type, const std::vector<std::uint32_t>& dims, const Bytes& data) {
-  Bytes b{0, 0, type, static_cast<unsigned char>(dims.size())};
-  for (auto d : dims)
-    for (int shift = 24; shift >= 0; shift -= 8) b.push_back(static_cast<unsigned char>(d >> shift));
-  b.insert(b.end(), data.begin(), data.end());
-  return b;
-}
-
-void write_plain(const std::string& path, const Bytes& b) { write_file(path, std::string(b.begin(), b.end())); }
-
-void write_gz(const std::string& path, const Bytes& b) {
-  gzFile f = gzopen(path.c_str(), "wb");
-  REQUIRE(f != nullptr);
-  REQUIRE(gzwrite(f, b.data(), static_cast<unsigned>(b.size())) == static_cast<int>(b.size()));
-  REQUIRE(gzclose(f) == Z_OK);
-}
 
 constexpr std::size_t kSide = 28, kPixels = kSide * kSide;
 
@@ -75,7 +56,7 @@ void write_set(const TempDir& dir, bool gz) {
     if (gz)
       write_gz(dir / (std::string(name) + ".gz"), b);
     else
-      write_plain(dir / name, b);
+      write_bytes(dir / name, b);
   };
   w(kTrainImages, images(3, kTrainMarks));
   w(kTrainLabels, labels({7, 0, 9}));
@@ -124,15 +105,6 @@ void check_outputs(const Outputs& out) {
   check_labels(out.at("test_y"), {3, 5});
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "<no exception>";
-}
-
 }  // namespace
 
 TEST_CASE("load_mnist: plain files give float images in [0, 1] and uint8 labels") {
@@ -172,7 +144,7 @@ TEST_CASE("load_mnist: a plain file wins over its .gz twin; each file is chosen 
   TempDir dir;
   write_set(dir, true);
   // A plain training-images file beside the .gz one, with a different marked pixel.
-  write_plain(dir / kTrainImages, images(3, {{0, 1, 1, 255}}));
+  write_bytes(dir / kTrainImages, images(3, {{0, 1, 1, 255}}));
   const OpSchema op = load_mnist_op();
   OpContext ctx = context_for(dir.path);
   const auto files = op.files(ctx.params);
@@ -198,26 +170,26 @@ TEST_CASE("load_mnist: disagreeing or malformed files are errors naming the file
   auto run_error = [&] { return error_of([&] { op.run(ctx); }); };
 
   SUBCASE("fewer labels than images") {
-    write_plain(dir / kTrainLabels, labels({7, 0}));
+    write_bytes(dir / kTrainLabels, labels({7, 0}));
     const std::string e = run_error();
     CHECK_CONTAINS(e, dir / kTrainLabels);
     CHECK_CONTAINS(e, "2 labels");
     CHECK_CONTAINS(e, "3 images");
   }
   SUBCASE("more labels than images, in the test split") {
-    write_plain(dir / kTestLabels, labels({3, 5, 1}));
+    write_bytes(dir / kTestLabels, labels({3, 5, 1}));
     const std::string e = run_error();
     CHECK_CONTAINS(e, dir / kTestLabels);
     CHECK_CONTAINS(e, "3 labels");
   }
   SUBCASE("labels that are not uint8 [N]") {
-    write_plain(dir / kTrainLabels, idx(0x0C, {3}, Bytes(12, 0)));
+    write_bytes(dir / kTrainLabels, idx(0x0C, {3}, Bytes(12, 0)));
     const std::string e = run_error();
     CHECK_CONTAINS(e, dir / kTrainLabels);
     CHECK_CONTAINS(e, "expected uint8 labels");
   }
   SUBCASE("images that are not uint8 [N, H, W]") {
-    write_plain(dir / kTestImages, idx(0x08, {2, kPixels}, Bytes(2 * kPixels, 0)));
+    write_bytes(dir / kTestImages, idx(0x08, {2, kPixels}, Bytes(2 * kPixels, 0)));
     const std::string e = run_error();
     CHECK_CONTAINS(e, dir / kTestImages);
     CHECK_CONTAINS(e, "expected uint8 images");

@@ -13,14 +13,12 @@
 #include <vector>
 
 #include "nodes/data/ops.h"
+#include "tests/checks.h"
 
 using namespace untangle;
+using untangle::test::error_of;
 
 namespace {
-
-#define CHECK_CONTAINS(text, part)                                 \
-  CHECK_MESSAGE(std::string(text).find(part) != std::string::npos, \
-                "\"" << (text) << "\" does not contain \"" << (part) << "\"")
 
 // x row i is (i, 1000 + i) as int32, so every output row says which input row it was.
 Tensor rows_x(std::size_t N) {
@@ -53,15 +51,6 @@ Outputs run_subset(const Tensor& x, const Tensor& y, const std::string& params) 
   ctx.inputs["x"] = {x};
   ctx.inputs["y"] = {y};
   return subset_op().run(ctx);
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "<no exception>";
 }
 
 // The input rows an output came from, checking that every row's x and y belong together.

@@ -1,0 +1,37 @@
+// IDX files written byte by byte, for the reader's and load_mnist's tests.
+#pragma once
+#include <doctest/doctest.h>
+#include <zlib.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tests/helpers.h"
+
+namespace untangle::test {
+
+using Bytes = std::vector<unsigned char>;
+
+inline void append_be32(Bytes& b, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) b.push_back(static_cast<unsigned char>(v >> shift));
+}
+
+// Magic (0, 0, type, rank), the dims, then `data` as given (already big-endian).
+inline Bytes idx(unsigned char type, const std::vector<std::uint32_t>& dims, const Bytes& data) {
+  Bytes b{0, 0, type, static_cast<unsigned char>(dims.size())};
+  for (auto d : dims) append_be32(b, d);
+  b.insert(b.end(), data.begin(), data.end());
+  return b;
+}
+
+inline void write_bytes(const std::string& path, const Bytes& b) { write_file(path, std::string(b.begin(), b.end())); }
+
+inline void write_gz(const std::string& path, const Bytes& b) {
+  gzFile f = gzopen(path.c_str(), "wb");
+  REQUIRE(f != nullptr);
+  REQUIRE(gzwrite(f, b.data(), static_cast<unsigned>(b.size())) == static_cast<int>(b.size()));
+  REQUIRE(gzclose(f) == Z_OK);
+}
+
+}  // namespace untangle::test
