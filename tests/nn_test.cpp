@@ -10,6 +10,7 @@
 #include "nodes/nn/ops.h"
 #include "nodes/nn/runner.h"
 #include "nodes/nn/simple_layers.h"
+#include "tests/checks.h"
 
 using namespace untangle;
 using namespace untangle::nn;
@@ -282,4 +283,61 @@ TEST_CASE("nn: a diverging loss stops training with the epoch, the batch and a s
     CHECK(m.find("epoch 1, batch ") != std::string::npos);
     CHECK(m.find("try a lower learning rate") != std::string::npos);
   }
+}
+
+TEST_CASE("nn: evaluate and activations read a trained model back and agree with a hand computation") {
+  Outputs trained = train_blobs("sgd", 0.1, 5, 2);
+  std::vector<float> xs;
+  std::vector<std::uint8_t> ys;
+  blobs(40, xs, ys, 99);
+  Tensor x = Tensor::zeros<float>({40, 2});
+  std::copy(xs.begin(), xs.end(), x.data<float>());
+  Tensor y = Tensor::zeros<std::uint8_t>({40});
+  std::copy(ys.begin(), ys.end(), y.data<std::uint8_t>());
+  OpContext ctx;
+  ctx.inputs["model"] = {trained.at("model")};
+  for (const auto& [name, t] : trained)
+    if (name.rfind("weights/", 0) == 0) {
+      ctx.inputs["weights"].push_back(t);
+      ctx.labels["weights"].push_back(name.substr(8));
+    }
+  ctx.inputs["x"] = {x};
+  ctx.params = YAML::Load("{layer: dense_1}");
+  const Tensor hidden = activations_op().run(ctx).at("values");
+  REQUIRE(hidden.shape == std::vector<std::size_t>{40, 8});
+  // relu(x · kernel + bias), from the saved weights.
+  const float* k = trained.at("weights/dense_1/kernel").data<float>();
+  const float* b = trained.at("weights/dense_1/bias").data<float>();
+  for (std::size_t i = 0; i < 40; ++i)
+    for (std::size_t j = 0; j < 8; ++j) {
+      const float z = xs[2 * i] * k[j] + xs[2 * i + 1] * k[8 + j] + b[j];
+      CHECK(hidden.data<float>()[i * 8 + j] == doctest::Approx(std::max(z, 0.0f)).epsilon(1e-5));
+    }
+  ctx.params = YAML::Load("{layer: dense_2}");  // the output layer: softmax probabilities
+  const Tensor probs = activations_op().run(ctx).at("values");
+  for (std::size_t i = 0; i < 40; ++i) {
+    double sum = 0;
+    for (std::size_t j = 0; j < 4; ++j) sum += probs.data<float>()[i * 4 + j];
+    CHECK(sum == doctest::Approx(1.0).epsilon(1e-5));
+  }
+  ctx.params = YAML::Load("{layer: fc9}");
+  CHECK(untangle::test::error_of([&] { activations_op().run(ctx); }).find("no layer 'fc9' (layers: dense_1, dropout_1, dense_2)") !=
+        std::string::npos);
+
+  ctx.inputs["y"] = {y};
+  ctx.params = YAML::Node(YAML::NodeType::Map);
+  Outputs ev = evaluate_op().run(ctx);
+  const auto* conf = ev.at("confusion").data<std::int64_t>();
+  std::int64_t total = 0, diagonal = 0;
+  double loss = 0;
+  for (std::size_t i = 0; i < 40; ++i) {
+    const float* p = probs.data<float>() + i * 4;
+    loss -= std::log(static_cast<double>(p[ys[i]]));
+  }
+  for (std::size_t r = 0; r < 4; ++r)
+    for (std::size_t c = 0; c < 4; ++c) total += conf[r * 4 + c], diagonal += r == c ? conf[r * 4 + c] : 0;
+  CHECK(total == 40);
+  CHECK(ev.at("accuracy").at(0) == doctest::Approx(static_cast<double>(diagonal) / 40));
+  CHECK(ev.at("loss").at(0) == doctest::Approx(loss / 40).epsilon(1e-4));
+  for (std::size_t c = 0; c < 4; ++c) CHECK(ev.at("per_class_accuracy").at(c) == doctest::Approx(conf[c * 4 + c] / 10.0));
 }
