@@ -1,5 +1,7 @@
 #include "nodes/nn/activation.h"
 
+#include "nodes/nn/kernels.h"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -31,7 +33,7 @@ void activate(Act a, float* v, std::size_t n, std::size_t width) {
   switch (a) {
     case Act::linear: return;
     case Act::sigmoid:
-      for (std::size_t i = 0; i < total; ++i) v[i] = 1.0f / (1.0f + std::exp(-v[i]));
+      sigmoid_inplace(v, total);
       return;
     case Act::relu:
       for (std::size_t i = 0; i < total; ++i) v[i] = std::max(v[i], 0.0f);

@@ -73,11 +73,11 @@ Grads Runner::zero_grads() const {
   return g;
 }
 
-BatchStats Runner::train_batch(const float* x, const std::uint8_t* y, std::size_t n, std::uint64_t seed, Grads& grads) {
+BatchStats Runner::train_batch(const float* x, const std::uint8_t* y, std::size_t n, std::uint64_t seed) {
   const std::size_t chunks = (n + kChunk - 1) / kChunk;
   const std::size_t L = model_.layers.size();
   static thread_local Workspace ws_tls;  // scratch only: nothing in it outlives a chunk
-  std::vector<Grads> chunk_grads(chunks);
+  while (chunk_grads_.size() < chunks) chunk_grads_.push_back(zero_grads());
   std::vector<BatchStats> stats(chunks);
   tbb::parallel_for(std::size_t(0), chunks, [&](std::size_t c) {
     Workspace& w = ws_tls;
@@ -94,8 +94,9 @@ BatchStats Runner::train_batch(const float* x, const std::uint8_t* y, std::size_
       d[y[lo + r]] -= 1.0f;
       for (std::size_t j = 0; j < classes_; ++j) d[j] /= static_cast<float>(n);
     }
-    Grads& g = chunk_grads[c];
-    g = zero_grads();
+    Grads& g = chunk_grads_[c];
+    for (auto& layer : g)
+      for (auto& p : layer) std::fill(p.begin(), p.end(), 0.0f);
     for (std::size_t i = L; i-- > 0;) {
       const float* in = i ? w.acts[i - 1].data() : x + lo * in_size_;
       if (i) w.dx.resize(m * volume(model_.layers[i]->in_shape));
@@ -104,18 +105,26 @@ BatchStats Runner::train_batch(const float* x, const std::uint8_t* y, std::size_
     }
   });
   BatchStats total;
-  grads = std::move(chunk_grads[0]);
-  total = stats[0];
-  for (std::size_t c = 1; c < chunks; ++c) {  // in chunk order: the sum is the same on any number of threads
-    total.loss_sum += stats[c].loss_sum;
-    total.correct += stats[c].correct;
-    for (std::size_t i = 0; i < grads.size(); ++i)
-      for (std::size_t k = 0; k < grads[i].size(); ++k) {
-        float* dst = grads[i][k].data();
-        const float* src = chunk_grads[c][i][k].data();
-        for (std::size_t j = 0, e = grads[i][k].size(); j < e; ++j) dst[j] += src[j];
+  for (const auto& s : stats) total.loss_sum += s.loss_sum, total.correct += s.correct;
+  // Each element is summed over the chunks in chunk order, so the result does not depend on
+  // how the elements are shared out among threads.
+  std::vector<std::pair<float*, std::size_t>> blocks;  // (start in chunk 0's buffers, length)
+  std::vector<std::pair<std::size_t, std::size_t>> where;  // (layer, param) of each block
+  for (std::size_t i = 0; i < L; ++i)
+    for (std::size_t k = 0; k < chunk_grads_[0][i].size(); ++k)
+      for (std::size_t j = 0, e = chunk_grads_[0][i][k].size(); j < e; j += 4096) {
+        blocks.push_back({chunk_grads_[0][i][k].data() + j, std::min<std::size_t>(4096, e - j)});
+        where.push_back({i, k});
       }
-  }
+  tbb::parallel_for(std::size_t(0), blocks.size(), [&](std::size_t b) {
+    float* dst = blocks[b].first;
+    const auto [i, k] = where[b];
+    const std::size_t offset = static_cast<std::size_t>(dst - chunk_grads_[0][i][k].data());
+    for (std::size_t c = 1; c < chunks; ++c) {
+      const float* src = chunk_grads_[c][i][k].data() + offset;
+      for (std::size_t j = 0; j < blocks[b].second; ++j) dst[j] += src[j];
+    }
+  });
   return total;
 }
 

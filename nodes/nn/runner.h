@@ -25,8 +25,10 @@ class Runner {
   // softmax into a numerically stable cross-entropy.
   explicit Runner(Model& model);
 
-  // Forward pass and backward pass of one batch; grads receive the gradient of the mean loss.
-  BatchStats train_batch(const float* x, const std::uint8_t* y, std::size_t n, std::uint64_t seed, Grads& grads);
+  // Forward pass and backward pass of one batch; gradients() then holds the gradient of the
+  // batch's mean loss.
+  BatchStats train_batch(const float* x, const std::uint8_t* y, std::size_t n, std::uint64_t seed);
+  const Grads& gradients() const { return chunk_grads_.front(); }
   // Loss and hits on data, without training; probabilities of each sample into probs if given.
   BatchStats evaluate(const float* x, const std::uint8_t* y, std::size_t n, std::vector<float>* probs = nullptr);
   // The output of layer `upto` (after its activation) for n samples, written to out.
@@ -37,6 +39,7 @@ class Runner {
 
  private:
   Model& model_;
+  std::vector<Grads> chunk_grads_;  // one set per chunk, kept between batches
   std::size_t classes_;
   std::size_t in_size_;
 };

@@ -79,7 +79,6 @@ Outputs run(OpContext& ctx) {
   std::vector<float> xb(std::min(bs, n_train) * width);
   std::vector<std::uint8_t> yb(std::min(bs, n_train));
   std::vector<std::size_t> order(n_train);
-  nn::Grads grads;
   for (std::size_t e = 0; e < epochs; ++e) {
     const auto t0 = std::chrono::steady_clock::now();
     std::iota(order.begin(), order.end(), 0);
@@ -95,12 +94,12 @@ Outputs run(OpContext& ctx) {
         std::memcpy(&xb[r * width], x.data<float>() + order[lo + r] * width, width * sizeof(float));
         yb[r] = labels[order[lo + r]];
       }
-      const nn::BatchStats s = runner.train_batch(xb.data(), yb.data(), n, mix(mix(seed, e + 1), b), grads);
+      const nn::BatchStats s = runner.train_batch(xb.data(), yb.data(), n, mix(mix(seed, e + 1), b));
       if (!std::isfinite(s.loss_sum))
         throw std::runtime_error("the loss became " + std::string(std::isnan(s.loss_sum) ? "NaN" : "infinite") +
                                  " in epoch " + std::to_string(e + 1) + ", batch " + std::to_string(b + 1) +
                                  "; try a lower learning rate (" + opt->describe() + ")");
-      opt->step(model, grads);
+      opt->step(model, runner.gradients());
       loss_sum += s.loss_sum;
       correct += s.correct;
       ctx.progress((e + (b + 1.0) / batches) / epochs,
