@@ -64,6 +64,8 @@ Runner::Runner(Model& model) : model_(model) {
   if (last.out_shape.size() != 1) throw std::invalid_argument("the model's output must be flat (one score per class)");
   classes_ = last.out_shape[0];
   in_size_ = volume(model.input);
+  first_trained_ = 0;
+  while (first_trained_ + 1 < model.layers.size() && model.layers[first_trained_]->params().empty()) ++first_trained_;
 }
 
 Grads Runner::zero_grads() const {
@@ -97,10 +99,12 @@ BatchStats Runner::train_batch(const float* x, const std::uint8_t* y, std::size_
     Grads& g = chunk_grads_[c];
     for (auto& layer : g)
       for (auto& p : layer) std::fill(p.begin(), p.end(), 0.0f);
-    for (std::size_t i = L; i-- > 0;) {
+    // Backward stops at the lowest layer with weights: nothing below it needs a gradient.
+    for (std::size_t i = L; i-- > first_trained_;) {
       const float* in = i ? w.acts[i - 1].data() : x + lo * in_size_;
-      if (i) w.dx.resize(m * volume(model_.layers[i]->in_shape));
-      model_.layers[i]->backward(in, w.acts[i].data(), w.dy.data(), i ? w.dx.data() : nullptr, m, g[i], w.scratch[i]);
+      const bool need_dx = i > first_trained_;
+      if (need_dx) w.dx.resize(m * volume(model_.layers[i]->in_shape));
+      model_.layers[i]->backward(in, w.acts[i].data(), w.dy.data(), need_dx ? w.dx.data() : nullptr, m, g[i], w.scratch[i]);
       std::swap(w.dy, w.dx);
     }
   });

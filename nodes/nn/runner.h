@@ -42,6 +42,7 @@ class Runner {
   std::vector<Grads> chunk_grads_;  // one set per chunk, kept between batches
   std::size_t classes_;
   std::size_t in_size_;
+  std::size_t first_trained_;  // the lowest layer with weights
 };
 
 // Stable cross-entropy of softmax(z) against label y; writes softmax(z) into p.

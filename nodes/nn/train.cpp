@@ -116,7 +116,7 @@ Outputs run(OpContext& ctx) {
       line += "  val_loss " + fmt("%.4f", h_val_loss.back()) + "  val_accuracy " + fmt("%.4f", h_val_acc.back());
     }
     h_secs.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    ctx.log(line + "  " + fmt("%.1f s", h_secs.back()));
+    ctx.log(line + "  " + fmt("%.2f s", h_secs.back()));
   }
 
   Outputs out;
