@@ -140,6 +140,7 @@ Outputs run(OpContext& ctx) {
 OpSchema train_op() {
   OpSchema op;
   op.name = "train";
+  op.version = 2;  // 2: vectorised sigmoid
   op.doc =
       "Trains a sequential network with categorical cross-entropy, as Keras's fit() does.\nmodel is a list of layers: "
       "dense {units, activation, init, name}, conv2d {filters, kernel, stride, padding, activation, init, name}, "
