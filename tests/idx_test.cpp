@@ -15,13 +15,9 @@
 #include "tests/idx_files.h"
 
 using namespace untangle;
-using untangle::test::error_of;
 using namespace untangle::test;
-using untangle::test::TempDir;
-using untangle::test::write_file;
 
 namespace {
-
 
 std::string read_error(const std::string& path) {
   return error_of([&] { read_idx(path); });

@@ -17,10 +17,7 @@
 #include "tests/idx_files.h"
 
 using namespace untangle;
-using untangle::test::error_of;
 using namespace untangle::test;
-using untangle::test::TempDir;
-using untangle::test::write_file;
 
 namespace {
 
