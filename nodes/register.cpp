@@ -3,6 +3,7 @@
 #include "nodes/core/ops.h"
 #include "nodes/data/ops.h"
 #include "nodes/nn/ops.h"
+#include "nodes/projection/ops.h"
 
 namespace untangle {
 
@@ -16,6 +17,7 @@ void register_all_ops(Registry& ops) {
   ops.add(train_op());
   ops.add(evaluate_op());
   ops.add(activations_op());
+  ops.add(pca_op());
 }
 
 }  // namespace untangle
