@@ -2,6 +2,7 @@
 
 #include "nodes/core/ops.h"
 #include "nodes/data/ops.h"
+#include "nodes/metrics/ops.h"
 #include "nodes/nn/ops.h"
 #include "nodes/projection/ops.h"
 
@@ -18,6 +19,7 @@ void register_all_ops(Registry& ops) {
   ops.add(evaluate_op());
   ops.add(activations_op());
   ops.add(pca_op());
+  ops.add(neighborhood_hit_op());
 }
 
 }  // namespace untangle

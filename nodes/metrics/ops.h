@@ -1,0 +1,9 @@
+// Class-separation metrics of projected points.
+#pragma once
+#include "pipeline/schema.h"
+
+namespace untangle {
+
+OpSchema neighborhood_hit_op();
+
+}  // namespace untangle
