@@ -20,6 +20,7 @@ void register_all_ops(Registry& ops) {
   ops.add(activations_op());
   ops.add(pca_op());
   ops.add(neighborhood_hit_op());
+  ops.add(convex_hulls_op());
 }
 
 }  // namespace untangle

@@ -5,5 +5,6 @@
 namespace untangle {
 
 OpSchema neighborhood_hit_op();
+OpSchema convex_hulls_op();
 
 }  // namespace untangle
