@@ -21,6 +21,7 @@ void register_all_ops(Registry& ops) {
   ops.add(pca_op());
   ops.add(neighborhood_hit_op());
   ops.add(convex_hulls_op());
+  ops.add(gaussian_ellipses_op());
 }
 
 }  // namespace untangle

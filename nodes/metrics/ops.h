@@ -6,5 +6,6 @@ namespace untangle {
 
 OpSchema neighborhood_hit_op();
 OpSchema convex_hulls_op();
+OpSchema gaussian_ellipses_op();
 
 }  // namespace untangle
