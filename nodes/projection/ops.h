@@ -5,5 +5,6 @@
 namespace untangle {
 
 OpSchema pca_op();
+OpSchema tsne_op();
 
 }  // namespace untangle
