@@ -1,6 +1,7 @@
 // The command line as a user meets it: the real binary, real files, exit codes and output.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <regex>
 
 #include "tests/helpers.h"
@@ -148,4 +149,16 @@ TEST_CASE("cli: ops lists the ops and describes one") {
   r = test::run_command(std::string(UNTANGLE_BINARY) + " ops subset");
   CHECK(r.out.find("    mode: choice (first|random|stratified), default first") != std::string::npos);
   CHECK(test::run_command(std::string(UNTANGLE_BINARY) + " ops nope").code == 2);
+}
+
+TEST_CASE("cli: every graph in graphs/ is valid") {
+  test::TempDir cache;
+  int graphs = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(UNTANGLE_SOURCE_DIR) + "/graphs")) {
+    if (e.path().extension() != ".yaml") continue;
+    ++graphs;
+    auto r = test::run_command(std::string(UNTANGLE_BINARY) + " status " + e.path().string() + " --cache " + cache.path);
+    CHECK_MESSAGE(r.code == 0, e.path().string() << ": " << r.err);
+  }
+  CHECK(graphs >= 5);
 }
