@@ -1,23 +1,12 @@
 #include <stdexcept>
 
-// GCC 12 reports a maybe-uninitialized false positive deep inside Boost.Geometry's rescaling.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <boost/geometry.hpp>
-#include <boost/geometry/geometries/point_xy.hpp>
-#include <boost/geometry/geometries/polygon.hpp>
-#pragma GCC diagnostic pop
-
 #include "nodes/metrics/classes.h"
+#include "nodes/metrics/geometry.h"
 #include "nodes/metrics/ops.h"
 
 namespace untangle {
 
 namespace {
-
-namespace bg = boost::geometry;
-using BPoint = bg::model::d2::point_xy<double>;
-using Polygon = bg::model::polygon<BPoint>;
 
 Outputs run(OpContext& ctx) {
   const auto classes = points_by_class(ctx.input("points"), ctx.input("labels"));
@@ -54,11 +43,7 @@ Outputs run(OpContext& ctx) {
     for (std::size_t j = 0; j < k; ++j) {
       double v = 1.0;
       if (i != j) {
-        bg::model::multi_polygon<Polygon> common;
-        bg::intersection(hulls[i], hulls[j], common);
-        const double inter = bg::area(common);
-        const double uni = areas.data<double>()[i] + areas.data<double>()[j] - inter;
-        v = uni > 0 ? inter / uni : 0.0;
+        v = overlap_ratio(hulls[i], hulls[j]);
         if (i < j) sum += v, ++pairs;
       }
       overlap.data<double>()[i * k + j] = v;

@@ -1,23 +1,13 @@
 #include <cmath>
 #include <stdexcept>
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <boost/geometry.hpp>
-#include <boost/geometry/geometries/point_xy.hpp>
-#include <boost/geometry/geometries/polygon.hpp>
-#pragma GCC diagnostic pop
-
 #include "nodes/metrics/classes.h"
+#include "nodes/metrics/geometry.h"
 #include "nodes/metrics/ops.h"
 
 namespace untangle {
 
 namespace {
-
-namespace bg = boost::geometry;
-using BPoint = bg::model::d2::point_xy<double>;
-using Polygon = bg::model::polygon<BPoint>;
 
 struct Gaussian {
   double mx, my, sxx, sxy, syy;  // mean and sample covariance
@@ -99,10 +89,7 @@ Outputs run(OpContext& ctx) {
     for (std::size_t j = 0; j < k; ++j) {
       double v = 1.0;
       if (i != j) {
-        bg::model::multi_polygon<Polygon> common;
-        bg::intersection(polys[i], polys[j], common);
-        const double inter = bg::area(common);
-        v = inter / (bg::area(polys[i]) + bg::area(polys[j]) - inter);
+        v = overlap_ratio(polys[i], polys[j]);
         distance.data<double>()[i * k + j] = bhattacharyya(gs[i], gs[j]);
         if (i < j) sum += v, ++pairs, overlapping += v > 0;
       }
