@@ -6,19 +6,14 @@
 #include "nodes/common/random.h"
 #include "nodes/metrics/ops.h"
 #include "tests/checks.h"
+#include "tests/labelled_points.h"
 
 using namespace untangle;
 
 namespace {
 
 Outputs ellipses(const std::vector<double>& xy, const std::vector<int>& labels) {
-  OpContext ctx;
-  Tensor p = Tensor::zeros<double>({labels.size(), 2});
-  std::copy(xy.begin(), xy.end(), p.data<double>());
-  Tensor l = Tensor::zeros<std::int32_t>({labels.size()});
-  std::copy(labels.begin(), labels.end(), l.data<std::int32_t>());
-  ctx.inputs["points"] = {p};
-  ctx.inputs["labels"] = {l};
+  OpContext ctx = test::labelled_points(xy, 2, labels);
   ctx.params = YAML::Load("{scale: 1.4142135623730951}");
   return gaussian_ellipses_op().run(ctx);
 }

@@ -3,19 +3,14 @@
 
 #include "nodes/metrics/ops.h"
 #include "tests/checks.h"
+#include "tests/labelled_points.h"
 
 using namespace untangle;
 
 namespace {
 
 Outputs nh(const std::vector<float>& xs, std::size_t dims, const std::vector<int>& labels, int k) {
-  OpContext ctx;
-  Tensor p = Tensor::zeros<float>({xs.size() / dims, dims});
-  std::copy(xs.begin(), xs.end(), p.data<float>());
-  Tensor l = Tensor::zeros<std::int32_t>({labels.size()});
-  std::copy(labels.begin(), labels.end(), l.data<std::int32_t>());
-  ctx.inputs["points"] = {p};
-  ctx.inputs["labels"] = {l};
+  OpContext ctx = test::labelled_points(xs, dims, labels);
   ctx.params = YAML::Load("{k: " + std::to_string(k) + "}");
   return neighborhood_hit_op().run(ctx);
 }

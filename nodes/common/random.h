@@ -2,6 +2,7 @@
 // Written out rather than taken from <random> because the standard distributions differ
 // between library implementations, and results must be bit-identical everywhere.
 #pragma once
+#include <cmath>
 #include <cstdint>
 
 namespace untangle {
@@ -41,6 +42,12 @@ class Rng {
 
   // Uniform in [0, 1) with 53 random bits.
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+
+  // Standard normal by Box–Muller (one draw per call, the sine half discarded).
+  double normal() {
+    const double u1 = 1.0 - uniform(), u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * M_PI * u2);
+  }
 
  private:
   static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }

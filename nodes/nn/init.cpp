@@ -13,14 +13,6 @@ Init parse_init(const std::string& name) {
   throw std::invalid_argument("unknown initialiser '" + name + "' (glorot_uniform, he_uniform, he_normal or zeros)");
 }
 
-namespace {
-// Standard normal by Box–Muller on the project's generator: identical on every platform.
-double normal(Rng& rng) {
-  const double u1 = 1.0 - rng.uniform(), u2 = rng.uniform();
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * M_PI * u2);
-}
-}  // namespace
-
 void initialise(Init init, std::vector<float>& w, std::size_t fan_in, std::size_t fan_out, Rng& rng) {
   switch (init) {
     case Init::zeros:
@@ -37,7 +29,7 @@ void initialise(Init init, std::vector<float>& w, std::size_t fan_in, std::size_
       const double sd = std::sqrt(2.0 / fan_in) / 0.87962566103423978;
       for (auto& v : w) {
         double z;
-        do z = normal(rng);
+        do z = rng.normal();
         while (std::abs(z) > 2);
         v = static_cast<float>(z * sd);
       }

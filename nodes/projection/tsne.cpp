@@ -56,10 +56,7 @@ Outputs run(OpContext& ctx) {
     for (std::size_t i = 0; i < 2 * n; ++i) y[i] = pts.at(i) * scale;
   } else {
     Rng rng(static_cast<std::uint64_t>(ctx.integer("seed")));
-    for (auto& v : y) {
-      const double u1 = 1.0 - rng.uniform(), u2 = rng.uniform();
-      v = 1e-4 * std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2);
-    }
+    for (auto& v : y) v = 1e-4 * rng.normal();
   }
 
   constexpr std::size_t kExploration = 250;
