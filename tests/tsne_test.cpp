@@ -6,7 +6,10 @@
 #include "nodes/common/random.h"
 #include "nodes/metrics/ops.h"
 #include "nodes/projection/ops.h"
+#include "nodes/projection/tsne_bh.h"
 #include "nodes/projection/tsne_core.h"
+
+#include <oneapi/tbb/global_control.h>
 
 using namespace untangle;
 
@@ -88,7 +91,7 @@ TEST_CASE("tsne: separated clusters stay separated, and reruns are identical") {
   }
   OpContext ctx;
   ctx.inputs["x"] = {x};
-  ctx.params = YAML::Load("{perplexity: 10, iterations: 1000, early_exaggeration: 12, learning_rate: auto, init: pca, seed: 0}");
+  ctx.params = YAML::Load("{perplexity: 10, iterations: 1000, early_exaggeration: 12, learning_rate: auto, init: pca, seed: 0, method: exact, theta: 0.5, pca_dims: 0}");
   Outputs a = tsne_op().run(ctx), b = tsne_op().run(ctx);
   CHECK(a.at("points").digest() == b.at("points").digest());
   CHECK(a.at("kl").shape == std::vector<std::size_t>{20});
@@ -98,4 +101,129 @@ TEST_CASE("tsne: separated clusters stay separated, and reruns are identical") {
   nh.inputs["labels"] = {labels};
   nh.params = YAML::Load("{k: 6}");
   CHECK(neighborhood_hit_op().run(nh).at("overall").at(0) == 1.0);
+}
+
+namespace {
+
+// Three noisy clusters in 5-D, labelled by cluster.
+void clusters(std::size_t n, Tensor& x, Tensor& labels) {
+  Rng rng(4);
+  x = Tensor::zeros<float>({n, 5});
+  labels = Tensor::zeros<std::int32_t>({n});
+  for (std::size_t i = 0; i < n; ++i) {
+    labels.data<std::int32_t>()[i] = static_cast<std::int32_t>(i % 3);
+    for (std::size_t c = 0; c < 5; ++c)
+      x.data<float>()[i * 5 + c] = static_cast<float>((c == i % 3 ? 10.0 : 0.0) + rng.uniform());
+  }
+}
+
+double norm(const std::vector<double>& v) {
+  double s = 0;
+  for (double e : v) s += e * e;
+  return std::sqrt(s);
+}
+
+}  // namespace
+
+TEST_CASE("tsne: nearest neighbours agree with a direct search, nearest first") {
+  const std::size_t n = 300, d = 7, k = 12;
+  const auto x = random_points(n, d, 6);
+  const auto sq = squared_distances(x, n, d);
+  std::vector<std::uint32_t> index;
+  std::vector<double> found;
+  tsne::nearest_neighbours(x, n, d, k, index, found);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::vector<std::pair<double, std::uint32_t>> all;
+    for (std::size_t j = 0; j < n; ++j)
+      if (j != i) all.push_back({sq[i * n + j], static_cast<std::uint32_t>(j)});
+    std::sort(all.begin(), all.end());
+    for (std::size_t m = 0; m < k; ++m) {
+      CHECK(index[i * k + m] == all[m].second);
+      CHECK(found[i * k + m] == doctest::Approx(all[m].first).epsilon(1e-12));
+    }
+  }
+}
+
+TEST_CASE("tsne: with every point a neighbour and theta 0, Barnes-Hut gives the exact gradient and KL") {
+  const std::size_t n = 25, d = 4;
+  const auto x = random_points(n, d, 7);
+  // 3 · perplexity ≥ n - 1: the sparse P holds every pair, so it must equal the dense one.
+  const double perplexity = 9;
+  const auto dense = tsne::joint_probabilities(squared_distances(x, n, d), n, perplexity);
+  const auto sparse = tsne::sparse_joint_probabilities(x, n, d, perplexity);
+  REQUIRE(sparse.val.size() == n * (n - 1));
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t t = sparse.row_start[i]; t < sparse.row_start[i + 1]; ++t)
+      CHECK(sparse.val[t] == doctest::Approx(dense[i * n + sparse.col[t]]).epsilon(1e-12));
+  const auto y = random_points(n, 2, 8);
+  for (double exaggeration : {1.0, 12.0}) {
+    const auto exact = tsne::gradient(dense, y, n, exaggeration);
+    const auto bh = tsne::bh_gradient(sparse, y, exaggeration, 0.0);
+    for (std::size_t k = 0; k < 2 * n; ++k) CHECK(bh.grad[k] == doctest::Approx(exact[k]).epsilon(1e-10).scale(1e-12));
+  }
+  const auto bh = tsne::bh_gradient(sparse, y, 1.0, 0.0);
+  CHECK(tsne::sparse_kl_divergence(sparse, y, bh.z) == doctest::Approx(tsne::kl_divergence(dense, y, n)).epsilon(1e-10));
+}
+
+TEST_CASE("tsne: Barnes-Hut's repulsion approximates the exact one, more closely as theta shrinks") {
+  const std::size_t n = 400, d = 3;
+  const auto x = random_points(n, d, 9);
+  const double perplexity = 140;  // 3 · 140 ≥ n - 1: all pairs, so only the repulsion is approximated
+  const auto dense = tsne::joint_probabilities(squared_distances(x, n, d), n, perplexity);
+  const auto sparse = tsne::sparse_joint_probabilities(x, n, d, perplexity);
+  auto y = random_points(n, 2, 10);
+  for (auto& c : y) c *= 20;  // spread out, as an embedding is after a few hundred steps
+  const auto exact = tsne::gradient(dense, y, n, 1.0);
+  double previous = 1;
+  for (double theta : {0.8, 0.5, 0.2}) {
+    const auto bh = tsne::bh_gradient(sparse, y, 1.0, theta);
+    std::vector<double> diff(2 * n);
+    for (std::size_t k = 0; k < 2 * n; ++k) diff[k] = bh.grad[k] - exact[k];
+    const double err = norm(diff) / norm(exact);
+    CAPTURE(theta);
+    CHECK(err < 0.05);
+    CHECK(err < previous);
+    previous = err;
+  }
+}
+
+TEST_CASE("tsne: Barnes-Hut separates clusters, survives duplicate points, and ignores the thread count") {
+  Tensor x, labels;
+  clusters(150, x, labels);
+  for (std::size_t c = 0; c < 5; ++c) x.data<float>()[3 * 5 + c] = x.data<float>()[0 * 5 + c];  // point 3 = point 0
+  OpContext ctx;
+  ctx.inputs["x"] = {x};
+  ctx.params = YAML::Load("{perplexity: 10, iterations: 500, early_exaggeration: 12, learning_rate: auto, init: pca, "
+                          "seed: 0, method: barnes_hut, theta: 0.5, pca_dims: 0}");
+  Outputs many = tsne_op().run(ctx);
+  Outputs one;
+  {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
+    one = tsne_op().run(ctx);
+  }
+  CHECK(many.at("points").digest() == one.at("points").digest());
+  const float* p = many.at("points").data<float>();
+  for (std::size_t k = 0; k < 300; ++k) REQUIRE(std::isfinite(p[k]));
+  OpContext nh;
+  nh.inputs["points"] = {many.at("points")};
+  nh.inputs["labels"] = {labels};
+  nh.params = YAML::Load("{k: 6}");
+  CHECK(neighborhood_hit_op().run(nh).at("overall").at(0) == 1.0);
+}
+
+TEST_CASE("tsne: pca_dims reduces the input first") {
+  Tensor x, labels;
+  clusters(60, x, labels);
+  OpContext ctx;
+  ctx.inputs["x"] = {x};
+  ctx.params = YAML::Load("{perplexity: 5, iterations: 50, early_exaggeration: 12, learning_rate: auto, init: pca, "
+                          "seed: 0, method: exact, theta: 0.5, pca_dims: 3}");
+  const Outputs reduced = tsne_op().run(ctx);
+  // The same as t-SNE of the 3 principal components given directly.
+  OpContext pca;
+  pca.inputs["x"] = {x};
+  pca.params = YAML::Load("{n_components: 3}");
+  ctx.inputs["x"] = {pca_op().run(pca).at("points")};
+  ctx.params["pca_dims"] = 0;
+  CHECK(tsne_op().run(ctx).at("points").digest() == reduced.at("points").digest());
 }

@@ -1,20 +1,63 @@
+#include <oneapi/tbb/parallel_for.h>
+
 #include <cmath>
+#include <functional>
 #include <stdexcept>
 
 #include "nodes/common/random.h"
 #include "nodes/projection/ops.h"
+#include "nodes/projection/tsne_bh.h"
 #include "nodes/projection/tsne_core.h"
 
 namespace untangle {
 
 namespace {
 
+// Points as doubles, row-major, reduced to `dims` principal components when they have more.
+std::vector<double> input_points(const Tensor& x, std::size_t n, std::size_t& d, std::size_t dims) {
+  if (dims && d > dims) {
+    OpContext sub;
+    sub.inputs["x"] = {x};
+    sub.params = YAML::Load("{n_components: " + std::to_string(dims) + "}");
+    const Tensor reduced = pca_op().run(sub).at("points");
+    d = dims;
+    return std::vector<double>(reduced.data<float>(), reduced.data<float>() + n * d);
+  }
+  std::vector<double> v(n * d);
+  for (std::size_t k = 0; k < n * d; ++k) {
+    v[k] = x.at(k);
+    if (!std::isfinite(v[k])) throw std::runtime_error("x holds a NaN or infinite value (point " + std::to_string(k / d) + ")");
+  }
+  return v;
+}
+
+// The first two principal components, scaled so the first has standard deviation 1e-4.
+std::vector<double> pca_layout(const std::vector<double>& v, std::size_t n, std::size_t d) {
+  Tensor t = Tensor::zeros<double>({n, d});
+  std::copy(v.begin(), v.end(), t.data<double>());
+  OpContext sub;
+  sub.inputs["x"] = {t};
+  sub.params = YAML::Load("{n_components: 2}");
+  const Tensor pts = pca_op().run(sub).at("points");
+  double mean = 0, var = 0;
+  for (std::size_t i = 0; i < n; ++i) mean += pts.at(2 * i) / n;
+  for (std::size_t i = 0; i < n; ++i) var += (pts.at(2 * i) - mean) * (pts.at(2 * i) - mean) / n;
+  const double scale = var > 0 ? 1e-4 / std::sqrt(var) : 1.0;
+  std::vector<double> y(2 * n);
+  for (std::size_t i = 0; i < 2 * n; ++i) y[i] = pts.at(i) * scale;
+  return y;
+}
+
+// The exact method's cost grows as n²; past this many points Barnes-Hut is the sensible default.
+constexpr std::size_t kExactUpTo = 2000;
+
 // scikit-learn (≥ 1.2) defaults: momentum 0.5 while exaggerating, then 0.8; per-coordinate
 // gains; learning rate "auto" = max(n / exaggeration / 4, 50).
 Outputs run(OpContext& ctx) {
   const Tensor& x = ctx.input("x");
   if (x.dtype == DType::str || x.shape.empty()) throw std::runtime_error("x must be numeric with a point axis first");
-  const std::size_t n = x.shape[0], d = n ? x.size() / n : 0;
+  const std::size_t n = x.shape[0];
+  std::size_t d = n ? x.size() / n : 0;
   const double perplexity = ctx.number("perplexity");
   if (n < 3) throw std::runtime_error("t-SNE needs at least 3 points");
   if (perplexity >= n - 1)
@@ -29,34 +72,47 @@ Outputs run(OpContext& ctx) {
     lr = std::strtod(lr_text.c_str(), &end);
     if (end == lr_text.c_str() || *end || !(lr > 0)) throw std::runtime_error("learning_rate must be auto or a positive number");
   }
+  const std::string method = ctx.string("method");
+  const bool exact = method == "exact" || (method == "auto" && n <= kExactUpTo);
+  const double theta = ctx.number("theta");
 
-  std::vector<double> sq(n * n);
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < n; ++j) {
-      double s = 0;
-      for (std::size_t c = 0; c < d; ++c) {
-        const double diff = x.at(i * d + c) - x.at(j * d + c);
-        s += diff * diff;
+  const std::vector<double> v = input_points(x, n, d, static_cast<std::size_t>(ctx.integer("pca_dims")));
+  // Each method supplies the gradient and the KL divergence of the embedding it was last given.
+  std::function<std::vector<double>(const std::vector<double>&, double)> gradient;
+  std::function<double(const std::vector<double>&)> kl_of;
+  std::vector<double> dense;
+  tsne::SparseP sparse;
+  double z = 0;
+  if (exact) {
+    std::vector<double> sq(n * n);
+    tbb::parallel_for(std::size_t(0), n, [&](std::size_t i) {
+      for (std::size_t j = 0; j < n; ++j) {
+        double s = 0;
+        for (std::size_t c = 0; c < d; ++c) s += (v[i * d + c] - v[j * d + c]) * (v[i * d + c] - v[j * d + c]);
+        sq[i * n + j] = s;
       }
-      if (!std::isfinite(s)) throw std::runtime_error("x holds a NaN or infinite value (point " + std::to_string(i) + ")");
-      sq[i * n + j] = s;
-    }
-  const std::vector<double> p = tsne::joint_probabilities(sq, n, perplexity);
+    });
+    dense = tsne::joint_probabilities(sq, n, perplexity);
+    gradient = [&](const std::vector<double>& y, double ex) { return tsne::gradient(dense, y, n, ex); };
+    kl_of = [&](const std::vector<double>& y) { return tsne::kl_divergence(dense, y, n); };
+  } else {
+    sparse = tsne::sparse_joint_probabilities(v, n, d, perplexity);
+    gradient = [&](const std::vector<double>& y, double ex) {
+      auto g = tsne::bh_gradient(sparse, y, ex, theta);
+      z = g.z;
+      return std::move(g.grad);
+    };
+    // Measured with the normalisation of the step just taken, as scikit-learn does: exact Z
+    // would cost O(n²).
+    kl_of = [&](const std::vector<double>& y) { return tsne::sparse_kl_divergence(sparse, y, z); };
+  }
 
   std::vector<double> y(2 * n);
   if (ctx.string("init") == "pca") {
-    OpContext sub;
-    sub.inputs["x"] = {x};
-    sub.params = YAML::Load("{n_components: 2}");
-    const Tensor pts = pca_op().run(sub).at("points");
-    double mean = 0, var = 0;
-    for (std::size_t i = 0; i < n; ++i) mean += pts.at(2 * i) / n;
-    for (std::size_t i = 0; i < n; ++i) var += (pts.at(2 * i) - mean) * (pts.at(2 * i) - mean) / n;
-    const double scale = var > 0 ? 1e-4 / std::sqrt(var) : 1.0;
-    for (std::size_t i = 0; i < 2 * n; ++i) y[i] = pts.at(i) * scale;
+    y = pca_layout(v, n, d);
   } else {
     Rng rng(static_cast<std::uint64_t>(ctx.integer("seed")));
-    for (auto& v : y) v = 1e-4 * rng.normal();
+    for (auto& c : y) c = 1e-4 * rng.normal();
   }
 
   constexpr std::size_t kExploration = 250;
@@ -64,16 +120,16 @@ Outputs run(OpContext& ctx) {
   for (std::size_t it = 0; it < iterations; ++it) {
     const bool exploring = it < kExploration;
     const double momentum = exploring ? 0.5 : 0.8;
-    std::vector<double> g = tsne::gradient(p, y, n, exploring ? exaggeration : 1.0);
+    const std::vector<double> g = gradient(y, exploring ? exaggeration : 1.0);
+    const bool report = (it + 1) % 50 == 0;
+    if (report) kl.push_back(kl_of(y));
     for (std::size_t k = 0; k < 2 * n; ++k) {
       gains[k] = update[k] * g[k] < 0 ? gains[k] + 0.2 : std::max(gains[k] * 0.8, 0.01);
       update[k] = momentum * update[k] - lr * gains[k] * g[k];
       y[k] += update[k];
     }
-    if ((it + 1) % 50 == 0) {
-      kl.push_back(tsne::kl_divergence(p, y, n));
+    if (report)
       ctx.progress(static_cast<double>(it + 1) / iterations, "iteration " + std::to_string(it + 1) + " KL " + std::to_string(kl.back()));
-    }
   }
   Tensor points = Tensor::zeros<float>({n, 2});
   for (std::size_t i = 0; i < 2 * n; ++i) points.data<float>()[i] = static_cast<float>(y[i]);
@@ -87,9 +143,11 @@ Outputs run(OpContext& ctx) {
 OpSchema tsne_op() {
   OpSchema op;
   op.name = "tsne";
-  op.doc = "t-SNE to 2-D with the exact gradient (O(n²) per iteration; for up to a few thousand points).\nAffinities "
-           "calibrated to the perplexity by bisection per point; early exaggeration for the first 250 iterations; "
-           "scikit-learn's momentum, gains and automatic learning rate.";
+  op.doc = "t-SNE to 2-D, exact (O(n²) per iteration) or Barnes-Hut (O(n log n)).\nAffinities calibrated to the "
+           "perplexity by bisection per point; early exaggeration for the first 250 iterations; scikit-learn's "
+           "momentum, gains and automatic learning rate. The KL divergence is recorded before the step of every 50th "
+           "iteration; Barnes-Hut's is over the neighbour affinities with the approximated normalisation, as in "
+           "scikit-learn.";
   op.inputs = {{"x", "points, first axis = point (trailing axes flattened)"}};
   op.outputs = {{"points", "float32 [points, 2]"}, {"kl", "float64: KL divergence after every 50 iterations"}};
   ParamSpec perplexity{"perplexity", ParamType::number, "effective number of neighbours", "30"};
@@ -103,7 +161,17 @@ OpSchema tsne_op() {
   init.choices = {"pca", "random"};
   ParamSpec seed{"seed", ParamType::integer, "for random init", "0"};
   seed.min = 0;
-  op.params = {perplexity, iterations, ee, lr, init, seed};
+  ParamSpec method{"method", ParamType::choice,
+                   "exact, barnes_hut (affinities to the 3·perplexity nearest neighbours, far repulsion through a "
+                   "quadtree), or auto: exact up to 2000 points",
+                   "auto"};
+  method.choices = {"auto", "exact", "barnes_hut"};
+  ParamSpec theta{"theta", ParamType::number, "Barnes-Hut's accuracy/speed trade-off: 0 is exact repulsion", "0.5"};
+  theta.min = 0;
+  theta.max = 1;
+  ParamSpec pca_dims{"pca_dims", ParamType::integer, "first reduce x to this many principal components; 0: off", "0"};
+  pca_dims.min = 0;
+  op.params = {perplexity, iterations, ee, lr, init, seed, method, theta, pca_dims};
   op.run = run;
   return op;
 }

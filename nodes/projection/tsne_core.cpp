@@ -12,36 +12,42 @@ namespace {
 constexpr double kTiny = std::numeric_limits<double>::epsilon();  // floor for probabilities
 }
 
+void calibrate_row(const double* sq, std::size_t m, double perplexity, double* out) {
+  const double target = std::log(perplexity);
+  double beta = 1.0, lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
+  // Distances are measured from the nearest neighbour's: the same probabilities, but the
+  // nearest term is exp(0) = 1, so no precision makes the whole row underflow.
+  const double nearest = *std::min_element(sq, sq + m);
+  for (int step = 0; step < 100; ++step) {
+    double sum = 0, weighted = 0;
+    for (std::size_t j = 0; j < m; ++j) {
+      out[j] = std::exp(-(sq[j] - nearest) * beta);
+      sum += out[j];
+      weighted += (sq[j] - nearest) * out[j];
+    }
+    const double entropy = std::log(sum) + beta * weighted / sum;
+    for (std::size_t j = 0; j < m; ++j) out[j] /= sum;
+    const double diff = entropy - target;
+    if (std::abs(diff) <= 1e-5) break;
+    if (diff > 0) {  // too flat: sharpen
+      lo = beta;
+      beta = hi == std::numeric_limits<double>::infinity() ? beta * 2 : (beta + hi) / 2;
+    } else {
+      hi = beta;
+      beta = lo == -std::numeric_limits<double>::infinity() ? beta / 2 : (beta + lo) / 2;
+    }
+  }
+}
+
 std::vector<double> joint_probabilities(const std::vector<double>& d, std::size_t n, double perplexity) {
   std::vector<double> cond(n * n, 0.0);
-  const double target = std::log(perplexity);
   tbb::parallel_for(std::size_t(0), n, [&](std::size_t i) {
-    double beta = 1.0, lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
-    double* row = &cond[i * n];
-    // Distances are measured from the nearest neighbour's: the same probabilities, but the
-    // nearest term is exp(0) = 1, so no precision makes the whole row underflow.
-    double nearest = std::numeric_limits<double>::infinity();
-    for (std::size_t j = 0; j < n; ++j)
-      if (j != i) nearest = std::min(nearest, d[i * n + j]);
-    for (int step = 0; step < 100; ++step) {
-      double sum = 0, weighted = 0;
-      for (std::size_t j = 0; j < n; ++j) {
-        row[j] = j == i ? 0.0 : std::exp(-(d[i * n + j] - nearest) * beta);
-        sum += row[j];
-      }
-      for (std::size_t j = 0; j < n; ++j) weighted += (j == i ? 0.0 : d[i * n + j] - nearest) * row[j];
-      const double entropy = std::log(sum) + beta * weighted / sum;
-      for (std::size_t j = 0; j < n; ++j) row[j] /= sum;
-      const double diff = entropy - target;
-      if (std::abs(diff) <= 1e-5) break;
-      if (diff > 0) {  // too flat: sharpen
-        lo = beta;
-        beta = hi == std::numeric_limits<double>::infinity() ? beta * 2 : (beta + hi) / 2;
-      } else {
-        hi = beta;
-        beta = lo == -std::numeric_limits<double>::infinity() ? beta / 2 : (beta + lo) / 2;
-      }
-    }
+    std::vector<double> others(n - 1), row(n - 1);
+    for (std::size_t j = 0, k = 0; j < n; ++j)
+      if (j != i) others[k++] = d[i * n + j];
+    calibrate_row(others.data(), n - 1, perplexity, row.data());
+    for (std::size_t j = 0, k = 0; j < n; ++j)
+      if (j != i) cond[i * n + j] = row[k++];
   });
   std::vector<double> p(n * n);
   for (std::size_t i = 0; i < n; ++i)

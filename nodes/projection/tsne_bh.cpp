@@ -1,0 +1,251 @@
+#include "nodes/projection/tsne_bh.h"
+
+#include <cblas.h>
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "nodes/nn/blas.h"
+#include "nodes/projection/tsne_core.h"
+
+namespace untangle::tsne {
+
+void nearest_neighbours(const std::vector<double>& x, std::size_t n, std::size_t d, std::size_t k,
+                        std::vector<std::uint32_t>& index, std::vector<double>& sq) {
+  nn::use_single_threaded_blas();
+  index.assign(n * k, 0);
+  sq.assign(n * k, 0.0);
+  std::vector<double> norm(n);
+  for (std::size_t i = 0; i < n; ++i) norm[i] = cblas_ddot(static_cast<int>(d), &x[i * d], 1, &x[i * d], 1);
+  // Blocks of rows against all points: |a|² + |b|² - 2a·b through one product per block. The
+  // k found are then measured again directly, since the product form loses digits for near pairs.
+  constexpr std::size_t kBlock = 128;
+  const std::size_t blocks = (n + kBlock - 1) / kBlock;
+  tbb::parallel_for(std::size_t(0), blocks, [&](std::size_t b) {
+    const std::size_t r0 = b * kBlock, rows = std::min(kBlock, n - r0);
+    std::vector<double> dot(rows * n);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(n), static_cast<int>(d),
+                1.0, &x[r0 * d], static_cast<int>(d), x.data(), static_cast<int>(d), 0.0, dot.data(), static_cast<int>(n));
+    std::vector<std::uint32_t> order(n - 1);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::size_t i = r0 + r;
+      const double* row = &dot[r * n];
+      auto dist = [&](std::uint32_t j) { return norm[i] + norm[j] - 2 * row[j]; };
+      for (std::size_t j = 0, m = 0; j < n; ++j)
+        if (j != i) order[m++] = static_cast<std::uint32_t>(j);
+      auto closer = [&](std::uint32_t a, std::uint32_t c) {
+        const double da = dist(a), dc = dist(c);
+        return da < dc || (da == dc && a < c);
+      };
+      std::nth_element(order.begin(), order.begin() + (k - 1), order.end(), closer);
+      std::vector<std::pair<double, std::uint32_t>> found(k);
+      for (std::size_t m = 0; m < k; ++m) {
+        const double* a = &x[i * d];
+        const double* c = &x[std::size_t(order[m]) * d];
+        double s = 0;
+        for (std::size_t t = 0; t < d; ++t) s += (a[t] - c[t]) * (a[t] - c[t]);
+        found[m] = {s, order[m]};
+      }
+      std::sort(found.begin(), found.end());
+      for (std::size_t m = 0; m < k; ++m) {
+        index[i * k + m] = found[m].second;
+        sq[i * k + m] = found[m].first;
+      }
+    }
+  });
+}
+
+SparseP sparse_joint_probabilities(const std::vector<double>& x, std::size_t n, std::size_t d, double perplexity) {
+  const std::size_t k = std::min(n - 1, static_cast<std::size_t>(3 * perplexity));
+  std::vector<std::uint32_t> index;
+  std::vector<double> sq, cond(n * k);
+  nearest_neighbours(x, n, d, k, index, sq);
+  tbb::parallel_for(std::size_t(0), n, [&](std::size_t i) { calibrate_row(&sq[i * k], k, perplexity, &cond[i * k]); });
+
+  // Symmetrise: every p(j|i) goes to (i, j) and (j, i); entries meeting at one place add.
+  struct Entry {
+    std::uint32_t row, col;
+    double v;
+  };
+  std::vector<Entry> e;
+  e.reserve(2 * n * k);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t m = 0; m < k; ++m) {
+      const auto r = static_cast<std::uint32_t>(i), c = index[i * k + m];
+      e.push_back({r, c, cond[i * k + m]});
+      e.push_back({c, r, cond[i * k + m]});
+    }
+  std::sort(e.begin(), e.end(), [](const Entry& a, const Entry& b) {
+    return std::tie(a.row, a.col, a.v) < std::tie(b.row, b.col, b.v);
+  });
+  SparseP p;
+  p.n = n;
+  p.row_start.assign(n + 1, 0);
+  for (std::size_t t = 0; t < e.size(); ++t) {
+    if (t && e[t].row == e[t - 1].row && e[t].col == e[t - 1].col) {
+      p.val.back() += e[t].v / (2.0 * n);
+      continue;
+    }
+    p.col.push_back(e[t].col);
+    p.val.push_back(e[t].v / (2.0 * n));
+    p.row_start[e[t].row + 1] = p.col.size();
+  }
+  for (std::size_t i = 0; i < n; ++i) p.row_start[i + 1] = std::max(p.row_start[i + 1], p.row_start[i]);
+  return p;
+}
+
+namespace {
+
+// A quadtree over the embedding. A cell is a leaf until a second, distinct point lands in it;
+// points at exactly the same place share a leaf, which keeps the depth finite.
+class QuadTree {
+ public:
+  struct Cell {
+    double mx, my;         // centre of mass (sums while building)
+    double cx, cy, half;   // the square: centre and half its side
+    std::uint32_t count;
+    std::int32_t child;    // first of four, or -1 for a leaf
+    std::uint32_t point;   // a leaf's point
+  };
+
+  explicit QuadTree(const std::vector<double>& y) : y_(y) {
+    const std::size_t n = y.size() / 2;
+    double lo_x = y[0], hi_x = y[0], lo_y = y[1], hi_y = y[1];
+    for (std::size_t i = 1; i < n; ++i) {
+      lo_x = std::min(lo_x, y[2 * i]), hi_x = std::max(hi_x, y[2 * i]);
+      lo_y = std::min(lo_y, y[2 * i + 1]), hi_y = std::max(hi_y, y[2 * i + 1]);
+    }
+    const double half = std::max(hi_x - lo_x, hi_y - lo_y) / 2 * (1 + 1e-9) + 1e-12;
+    cells_.reserve(4 * n);
+    cells_.push_back({0, 0, (lo_x + hi_x) / 2, (lo_y + hi_y) / 2, half, 0, -1, 0});
+    for (std::size_t i = 0; i < n; ++i) insert(static_cast<std::uint32_t>(i));
+    for (auto& c : cells_)
+      if (c.count) c.mx /= c.count, c.my /= c.count;
+  }
+
+  const std::vector<Cell>& cells() const { return cells_; }
+
+ private:
+  static constexpr int kMaxDepth = 60;
+
+  void add(std::size_t c, std::uint32_t i, std::uint32_t times = 1) {
+    cells_[c].mx += times * y_[2 * i];
+    cells_[c].my += times * y_[2 * i + 1];
+    cells_[c].count += times;
+  }
+
+  std::size_t quadrant(std::size_t c, std::uint32_t i) const {
+    const Cell& cell = cells_[c];
+    return cell.child + (y_[2 * i] >= cell.cx) + 2 * (y_[2 * i + 1] >= cell.cy);
+  }
+
+  void split(std::size_t c) {
+    const auto first = static_cast<std::int32_t>(cells_.size());
+    const double h = cells_[c].half / 2;
+    for (int q = 0; q < 4; ++q)
+      cells_.push_back({0, 0, cells_[c].cx + (q & 1 ? h : -h), cells_[c].cy + (q & 2 ? h : -h), h, 0, -1, 0});
+    cells_[c].child = first;
+    const std::uint32_t old = cells_[c].point;
+    const std::size_t q = quadrant(c, old);
+    cells_[q].point = old;
+    add(q, old, cells_[c].count);
+  }
+
+  void insert(std::uint32_t i) {
+    std::size_t c = 0;
+    for (int depth = 0;; ++depth) {
+      Cell& cell = cells_[c];
+      if (cell.child < 0) {
+        if (cell.count == 0) {
+          cell.point = i;
+          return add(c, i);
+        }
+        const std::uint32_t o = cell.point;
+        if ((y_[2 * o] == y_[2 * i] && y_[2 * o + 1] == y_[2 * i + 1]) || depth == kMaxDepth) return add(c, i);
+        split(c);
+      }
+      add(c, i);
+      c = quadrant(c, i);
+    }
+  }
+
+  const std::vector<double>& y_;
+  std::vector<Cell> cells_;
+};
+
+}  // namespace
+
+BhGradient bh_gradient(const SparseP& p, const std::vector<double>& y, double exaggeration, double theta) {
+  const std::size_t n = p.n;
+  const QuadTree tree(y);
+  const auto& cells = tree.cells();
+  const double theta2 = theta * theta;
+  std::vector<double> rep(2 * n), row_z(n);
+  BhGradient out;
+  out.grad.assign(2 * n, 0.0);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 64), [&](const tbb::blocked_range<std::size_t>& range) {
+    std::vector<std::int32_t> stack;
+    for (std::size_t i = range.begin(); i < range.end(); ++i) {
+      const double xi = y[2 * i], yi = y[2 * i + 1];
+      // Repulsion: a cell far enough away, seen from i, acts as one body at its centre of mass.
+      double z = 0, fx = 0, fy = 0;
+      stack.assign(1, 0);
+      while (!stack.empty()) {
+        const auto& c = cells[stack.back()];
+        stack.pop_back();
+        if (!c.count) continue;
+        const double dx = xi - c.mx, dy = yi - c.my, d2 = dx * dx + dy * dy;
+        const double side = 2 * c.half;
+        if (c.child < 0 || side * side < theta2 * d2) {
+          if (d2 == 0) {  // i's own leaf: its other points sit on top of it and push nowhere
+            z += c.count - 1.0;
+            continue;
+          }
+          const double w = 1.0 / (1.0 + d2), cw = c.count * w;
+          z += cw;
+          fx += cw * w * dx;
+          fy += cw * w * dy;
+        } else {
+          for (int q = 0; q < 4; ++q) stack.push_back(c.child + q);
+        }
+      }
+      // Attraction, over i's neighbours in P.
+      double ax = 0, ay = 0;
+      for (std::size_t t = p.row_start[i]; t < p.row_start[i + 1]; ++t) {
+        const std::size_t j = p.col[t];
+        const double dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
+        const double pw = p.val[t] / (1.0 + dx * dx + dy * dy);
+        ax += pw * dx;
+        ay += pw * dy;
+      }
+      row_z[i] = z;
+      rep[2 * i] = fx;
+      rep[2 * i + 1] = fy;
+      out.grad[2 * i] = exaggeration * ax;
+      out.grad[2 * i + 1] = exaggeration * ay;
+    }
+  });
+  // Z added in point order, so the gradient is the same whatever the threads did.
+  for (double s : row_z) out.z += s;
+  for (std::size_t k = 0; k < 2 * n; ++k) out.grad[k] = 4.0 * (out.grad[k] - rep[k] / out.z);
+  return out;
+}
+
+double sparse_kl_divergence(const SparseP& p, const std::vector<double>& y, double z) {
+  constexpr double kTiny = std::numeric_limits<double>::epsilon();
+  double kl = 0;
+  for (std::size_t i = 0; i < p.n; ++i)
+    for (std::size_t t = p.row_start[i]; t < p.row_start[i + 1]; ++t) {
+      const std::size_t j = p.col[t];
+      const double dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
+      const double q = std::max(1.0 / (1.0 + dx * dx + dy * dy) / z, kTiny);
+      kl += p.val[t] * std::log(std::max(p.val[t], kTiny) / q);
+    }
+  return kl;
+}
+
+}  // namespace untangle::tsne

@@ -1,0 +1,41 @@
+// Barnes-Hut t-SNE (van der Maaten 2014): affinities only between each point and its
+// 3·perplexity nearest neighbours, and the repulsion between far-apart groups of points taken
+// at their centre of mass through a quadtree. O(n log n) per iteration instead of O(n²).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace untangle::tsne {
+
+// Symmetric sparse P in compressed rows; the values sum to 1.
+struct SparseP {
+  std::size_t n = 0;
+  std::vector<std::size_t> row_start;  // n + 1 offsets into col and val
+  std::vector<std::uint32_t> col;
+  std::vector<double> val;
+};
+
+// The k nearest neighbours of every row of x (n×d, row-major), itself excluded, nearest first,
+// ties broken by index; `sq` receives their squared distances. Exact (brute force through BLAS),
+// so the result does not depend on the thread count.
+void nearest_neighbours(const std::vector<double>& x, std::size_t n, std::size_t d, std::size_t k,
+                        std::vector<std::uint32_t>& index, std::vector<double>& sq);
+
+// P from each point's min(n - 1, ⌊3·perplexity⌋) nearest neighbours, each row calibrated to the
+// perplexity as in the exact method, then symmetrised: (P + Pᵀ) / 2n.
+SparseP sparse_joint_probabilities(const std::vector<double>& x, std::size_t n, std::size_t d, double perplexity);
+
+struct BhGradient {
+  std::vector<double> grad;  // dKL/dy, n×2
+  double z = 0;              // the normalisation Σ_{i≠j} (1 + |y_i - y_j|²)⁻¹, as approximated
+};
+
+// The gradient with P multiplied by `exaggeration`. theta = 0 summarises nothing (exact
+// repulsion); larger is faster and coarser.
+BhGradient bh_gradient(const SparseP& p, const std::vector<double>& y, double exaggeration, double theta);
+
+// KL(P || Q) over P's nonzero entries, with Q's normalisation z (from bh_gradient).
+double sparse_kl_divergence(const SparseP& p, const std::vector<double>& y, double z);
+
+}  // namespace untangle::tsne
