@@ -5,6 +5,7 @@
 #include "nodes/metrics/ops.h"
 #include "nodes/nn/ops.h"
 #include "nodes/projection/ops.h"
+#include "nodes/report/ops.h"
 
 namespace untangle {
 
@@ -23,6 +24,8 @@ void register_all_ops(Registry& ops) {
   ops.add(neighborhood_hit_op());
   ops.add(convex_hulls_op());
   ops.add(gaussian_ellipses_op());
+  ops.add(plot_projection_op());
+  ops.add(table_op());
 }
 
 }  // namespace untangle

@@ -11,6 +11,7 @@
 
 #include "pipeline/atomic_file.h"
 #include "pipeline/executor.h"
+#include "pipeline/results.h"
 
 namespace untangle {
 
@@ -32,6 +33,12 @@ struct GraphArgs {
     return load_plan(graph, ops, overrides);
   }
   std::string cache_dir() const { return cache.empty() ? default_cache_dir() : cache; }
+};
+
+struct RunArgs {
+  RunOptions opts;
+  bool dry_run = false;
+  std::string results;
 };
 
 // On a terminal, progress is one live line that the next printed line replaces.
@@ -107,11 +114,12 @@ std::string indent(const std::string& text, const std::string& pad) {
   return out;
 }
 
-int cmd_run(const GraphArgs& ga, const Registry& ops, const RunOptions& opts, bool dry_run) {
+int cmd_run(const GraphArgs& ga, const Registry& ops, const RunArgs& ra) {
+  const RunOptions& opts = ra.opts;
   Plan plan = ga.plan(ops);
   Store store(ga.cache_dir());
   Executor ex(plan, store, print_line, ::isatty(STDOUT_FILENO) ? print_status : LogFn());
-  if (dry_run) {
+  if (ra.dry_run) {
     auto st = ex.status(opts);
     std::size_t run = 0, cached = 0;
     for (std::size_t i = 0; i < st.size(); ++i) {
@@ -124,6 +132,9 @@ int cmd_run(const GraphArgs& ga, const Registry& ops, const RunOptions& opts, bo
     return 0;
   }
   RunReport report = ex.run(opts);
+  const Results results = collect_results(plan, store, report, ra.results.empty() ? default_results_dir(plan) : ra.results);
+  for (const auto& [what, text] : results.texts) print_line(what + ":\n" + indent(text.substr(0, text.size() - !text.empty()), "  "));
+  for (const auto& f : results.files) print_line("  wrote " + f);
   print_line(report.summary());
   return report.failed ? 1 : 0;
 }
@@ -310,14 +321,14 @@ int cli_main(int argc, char** argv, const Registry& ops) {
   app.set_version_flag("--version", "untangle 0.1");
 
   GraphArgs ga;
-  RunOptions ro;
-  bool dry_run = false;
+  RunArgs ra;
   auto* run = app.add_subcommand("run", "Run a graph; cached nodes are not recomputed");
   ga.add_to(run);
-  run->add_option("--jobs,-j", ro.jobs, "Ops running at once (default: one per core)")->check(CLI::PositiveNumber);
-  run->add_option("--force", ro.force, "Rerun this node (or instance) even if cached; repeatable");
-  run->add_option("--only", ro.only, "Run only this node and what it needs; repeatable");
-  run->add_flag("--dry-run,-n", dry_run, "Print what would run and what is cached; run nothing");
+  run->add_option("--jobs,-j", ra.opts.jobs, "Ops running at once (default: one per core)")->check(CLI::PositiveNumber);
+  run->add_option("--force", ra.opts.force, "Rerun this node (or instance) even if cached; repeatable");
+  run->add_option("--only", ra.opts.only, "Run only this node and what it needs; repeatable");
+  run->add_flag("--dry-run,-n", ra.dry_run, "Print what would run and what is cached; run nothing");
+  run->add_option("--results", ra.results, "Where file outputs (figures) are copied (default: results/<graph name>)");
 
   auto* status = app.add_subcommand("status", "One line per node instance: name, a tab, cached or stale");
   ga.add_to(status);
@@ -356,7 +367,7 @@ int cli_main(int argc, char** argv, const Registry& ops) {
   }
 
   try {
-    if (*run) return cmd_run(ga, ops, ro, dry_run);
+    if (*run) return cmd_run(ga, ops, ra);
     if (*status) return cmd_status(ga, ops);
     if (*get) return cmd_get(ga, ops, what);
     if (*show) return cmd_show(ga, ops, node);

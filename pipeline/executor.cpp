@@ -171,16 +171,19 @@ struct Executor::Impl {
   }
 
   std::string inputs_yaml(std::size_t i) {
+    // A port that lists its sources has one PlanInput per source; show them as one list.
+    std::vector<std::pair<std::string, std::vector<std::string>>> ports;
+    for (const auto& in : plan.instances[i].inputs) {
+      if (ports.empty() || ports.back().first != in.port) ports.push_back({in.port, {}});
+      for (auto j : in.from)
+        ports.back().second.push_back(plan.instances[j].name + "." + in.from_port + " " +
+                                      port_digest(res[j].digests, out_port(j, in.from_port)));
+    }
     YAML::Emitter e;
     e << YAML::BeginMap;
-    for (const auto& in : plan.instances[i].inputs) {
-      e << YAML::Key << in.port << YAML::Value << YAML::BeginSeq;
-      for (auto j : in.from)
-        e << plan.instances[j].name + "." + in.from_port + " " + port_digest(res[j].digests, out_port(j, in.from_port));
-      e << YAML::EndSeq;
-    }
+    for (const auto& [port, sources] : ports) e << YAML::Key << port << YAML::Value << sources;
     e << YAML::EndMap;
-    return plan.instances[i].inputs.empty() ? "{}" : e.c_str();
+    return ports.empty() ? "{}" : e.c_str();
   }
 
   const PortSpec& out_port(std::size_t j, const std::string& port) const {

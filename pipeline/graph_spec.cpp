@@ -50,19 +50,36 @@ struct Reader {
       } else if (key == "inputs") {
         if (val.IsNull() || !expect_map(val, "inputs of '" + spec.name + "'")) continue;
         for (auto in = val.begin(); in != val.end(); ++in) {
-          InputSpec input;
-          input.port = in->first.as<std::string>();
-          input.port_loc = at(in->first);
-          input.loc = at(in->second);
-          const std::string ref = in->second.IsScalar() ? in->second.Scalar() : "";
-          const auto dot = ref.find('.');
-          if (dot == std::string::npos || dot == 0 || dot + 1 == ref.size()) {
-            error(in->second, "input '" + input.port + "' must be NODE.PORT, got " + kind(in->second));
-            continue;
+          const std::string port = in->first.as<std::string>();
+          // A list (or a list of rows) of sources feeds a gathering port several values.
+          std::vector<YAML::Node> refs;
+          if (in->second.IsSequence()) {
+            for (const auto& item : in->second) {
+              if (item.IsSequence())
+                for (const auto& cell : item) refs.push_back(cell);
+              else
+                refs.push_back(item);
+            }
+          } else {
+            refs.push_back(in->second);
           }
-          input.node = ref.substr(0, dot);
-          input.node_port = ref.substr(dot + 1);
-          spec.inputs.push_back(input);
+          for (const auto& node : refs) {
+            InputSpec input;
+            input.port = port;
+            input.port_loc = at(in->first);
+            input.loc = at(node);
+            input.listed = in->second.IsSequence();
+            const std::string ref = node.IsScalar() ? node.Scalar() : "";
+            const auto dot = ref.find('.');
+            if (dot == std::string::npos || dot == 0 || dot + 1 == ref.size()) {
+              error(node, "input '" + input.port + "' must be NODE.PORT" + (input.listed ? "" : " or a list of them") +
+                              ", got " + kind(node));
+              continue;
+            }
+            input.node = ref.substr(0, dot);
+            input.node_port = ref.substr(dot + 1);
+            spec.inputs.push_back(input);
+          }
         }
       } else if (key == "params") {
         if (val.IsNull() || !expect_map(val, "params of '" + spec.name + "'")) continue;

@@ -27,6 +27,7 @@ struct InputSpec {
   Loc port_loc;
   std::string node, node_port;  // where the value comes from: node.node_port
   Loc loc;
+  bool listed = false;  // one of a list of sources for the port
 };
 
 struct ParamEntry {

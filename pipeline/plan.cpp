@@ -195,6 +195,8 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
         continue;
       }
       const PortSpec* port = op[i] ? op[i]->input(in.port) : nullptr;
+      if (port && in.listed && !port->gather)
+        P.error(in.loc, "input '" + in.port + "' takes one NODE.PORT; only gathering inputs (like aggregate's x) take a list");
       if (port && port->gather && up_op && up_op->output(in.node_port)->group)
         P.error(in.loc, "input '" + in.port + "' gathers a sweep and cannot take the group '" + in.node_port + "'");
       preds[i].push_back(up->second);
@@ -342,20 +344,21 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
         }
       }
 
-      for (const auto& port : op[i]->inputs) {
-        auto in = std::find_if(n.inputs.begin(), n.inputs.end(), [&](const InputSpec& s) { return s.port == port.name; });
-        if (in == n.inputs.end() || !idx.count(in->node)) continue;
-        const std::size_t u = idx[in->node];
-        PlanInput pi{port.name, {}, in->node_port, {}};
-        std::set<std::size_t> shared, rest;
-        for (auto s : dep[u]) (dep[i].count(s) ? shared : rest).insert(s);
-        for (auto j : of_node[u]) {
-          if (restrict_to(binding[j], shared) != restrict_to(b, shared)) continue;
-          pi.from.push_back(j);
-          pi.labels.push_back(label(binding[j], rest));
+      for (const auto& port : op[i]->inputs)
+        for (const auto& in : n.inputs) {
+          if (in.port != port.name || !idx.count(in.node)) continue;
+          const std::size_t u = idx[in.node];
+          PlanInput pi{port.name, {}, in.node_port, {}};
+          std::set<std::size_t> shared, rest;
+          for (auto s : dep[u]) (dep[i].count(s) ? shared : rest).insert(s);
+          for (auto j : of_node[u]) {
+            if (restrict_to(binding[j], shared) != restrict_to(b, shared)) continue;
+            pi.from.push_back(j);
+            // A listed source is named by its instance: "raw_pca_nh", or "model[seed=3]".
+            pi.labels.push_back(in.listed ? plan.instances[j].name : label(binding[j], rest));
+          }
+          if (!pi.from.empty()) inst.inputs.push_back(pi);
         }
-        if (!pi.from.empty()) inst.inputs.push_back(pi);
-      }
 
       const std::size_t id = plan.instances.size();
       plan.by_name[inst.name] = id;

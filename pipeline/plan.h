@@ -15,7 +15,8 @@ struct PlanInput {
   std::string port;                 // this instance's port
   std::vector<std::size_t> from;    // upstream instances (several for a gather port)
   std::string from_port;            // their output port
-  std::vector<std::string> labels;  // for a gather port: "seed=3" per upstream instance
+  std::vector<std::string> labels;  // for a gather port: "seed=3" per upstream instance, or the
+                                    // instance's name when the port lists its sources
 };
 
 struct Instance {

@@ -39,6 +39,11 @@ struct PortSpec {
   // A group port holds a named set of tensors (say, a model's weights): the op returns them
   // as outputs "port/name", and a consumer receives them all, names in `labels`.
   bool group = false;
+  // A file output holds a file's bytes (u8, 1-D), e.g. a figure. The cache keeps it like any
+  // tensor; `untangle run` copies it to results/<graph>/<instance>.<file>.
+  std::string file{};
+  // Shown at the end of every run, cached or not: text for people (a summary table).
+  bool print = false;
 };
 
 using Outputs = std::map<std::string, Tensor>;

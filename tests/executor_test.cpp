@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "pipeline/executor.h"
+#include "pipeline/results.h"
 #include "tests/helpers.h"
 #include "tests/test_ops.h"
 
@@ -236,4 +237,33 @@ TEST_CASE("executor: a group port passes a named set of tensors, keyed by all th
   CHECK(b.store.read(st[0].key, "w/layer1/kernel").at(0) == 5);
   CHECK(b.run({{"w.first", "6"}}).summary() == "done: 2 ran, 0 cached, 0 failed");
   CHECK(b.value("m", "sum", {{"w.first", "6"}}) == 8);
+}
+
+TEST_CASE("results: file outputs are copied out under the instance's name; print outputs are returned") {
+  Bench b(R"(nodes:
+  a: {op: source, params: {value: 3}}
+  c: {op: scale, inputs: {x: a.y}}
+  r: {op: report, inputs: {x: [a.y, c.y]}}
+)");
+  const std::string dir = b.dir / "results";
+  auto collect = [&](const std::vector<Override>& o = {}) {
+    Plan p = b.plan(o);
+    RunReport rep = Executor(p, b.store, [](const std::string&) {}).run({});
+    return collect_results(p, b.store, rep, dir);
+  };
+  Results r = collect();
+  REQUIRE(r.files == std::vector<std::string>{dir + "/r.txt"});
+  CHECK(test::read_file(dir + "/r.txt") == "a=3.000000;c=6.000000;");
+  REQUIRE(r.texts.size() == 1);
+  CHECK(r.texts[0].first == "r.note");
+  CHECK(r.texts[0].second == "total\na=3.000000;c=6.000000;\n");
+  // Cached: still reported, and the file is left as it is.
+  const auto written = fs::last_write_time(dir + "/r.txt");
+  r = collect();
+  CHECK(r.files.size() == 1);
+  CHECK(r.texts.size() == 1);
+  CHECK(fs::last_write_time(dir + "/r.txt") == written);
+  collect({{"a.value", "4"}});
+  CHECK(test::read_file(dir + "/r.txt") == "a=4.000000;c=8.000000;");
+  CHECK(default_results_dir(b.plan()) == "results/g");
 }

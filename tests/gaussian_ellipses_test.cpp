@@ -83,6 +83,36 @@ TEST_CASE("gaussian_ellipses: the overlap of two rotated ellipses matches a Mont
   CHECK(out.at("overlap").data<double>()[1] == doctest::Approx(static_cast<double>(both) / either).epsilon(0.02));
 }
 
+TEST_CASE("gaussian_ellipses: the emitted outlines lie on each class's ellipse, one per class, named by label") {
+  // A tilted, stretched class (so Σ has an off-diagonal term) and a diamond labelled 7.
+  std::vector<double> xy = {0, 0, 3, 1, 1, 2, -2, -1, 4, 3, -1, 1};
+  std::vector<int> labels(6, -2);
+  diamond(xy, labels, 20, 5, 7);
+  Outputs out = ellipses(xy, labels);
+  CHECK(out.count("ellipses/-2") == 1);
+  CHECK(out.count("ellipses/7") == 1);
+  const double* m = out.at("means").data<double>();
+  const double* s = out.at("covariances").data<double>();
+  for (auto [c, name] : {std::pair{0, "ellipses/-2"}, {1, "ellipses/7"}}) {
+    const Tensor& e = out.at(name);
+    REQUIRE(e.shape == std::vector<std::size_t>{180, 2});
+    const double a = s[4 * c], b = s[4 * c + 1], d = s[4 * c + 3];
+    for (std::size_t v : {0, 37, 179}) {
+      const double dx = e.data<double>()[2 * v] - m[2 * c], dy = e.data<double>()[2 * v + 1] - m[2 * c + 1];
+      CHECK((d * dx * dx - 2 * b * dx * dy + a * dy * dy) / (a * d - b * b) == doctest::Approx(2.0));
+    }
+    // Open (the last vertex is not the first again) and clockwise (negative shoelace area).
+    const double* p = e.data<double>();
+    CHECK(std::hypot(p[0] - p[2 * 179], p[1] - p[2 * 179 + 1]) > 1e-3);
+    double twice_area = 0;
+    for (std::size_t v = 0; v < 180; ++v) {
+      const std::size_t w = (v + 1) % 180;
+      twice_area += p[2 * v] * p[2 * w + 1] - p[2 * w] * p[2 * v + 1];
+    }
+    CHECK(twice_area < 0);
+  }
+}
+
 TEST_CASE("gaussian_ellipses: small, duplicate, collinear and NaN classes are refused with a reason") {
   CHECK_CONTAINS(test::error_of([] { ellipses({0, 0, 1, 0}, {3, 3}); }), "class 3 has 2 point(s); a covariance needs at least 3");
   CHECK_CONTAINS(test::error_of([] { ellipses({1, 1, 1, 1, 1, 1}, {0, 0, 0}); }), "duplicates of each other or lie on one line");

@@ -71,7 +71,7 @@ sweep: {seed: []}
   REQUIRE(lines.size() == 6);
   CHECK(lines[0] == "s.yaml:1:1: error: unknown key 'nodez' (expected name, vars, sweep, nodes or doc)");
   CHECK(lines[1] == "s.yaml:3:14: error: unknown key 'input' in node 'a' (expected op, inputs, params, over or doc)");
-  CHECK(lines[2] == "s.yaml:4:19: error: input 'x' must be NODE.PORT, got 'nodot'");
+  CHECK(lines[2] == "s.yaml:4:19: error: input 'x' must be NODE.PORT or a list of them, got 'nodot'");
   CHECK(lines[3] == "s.yaml:4:6: error: node 'b' has no op");
   CHECK(lines[4] == "s.yaml:5:3: error: '9c' is not a valid node name (letters, digits, _ and -)");
   CHECK(lines[5] == "s.yaml:6:15: error: sweep of 'seed' must be a non-empty list of values");

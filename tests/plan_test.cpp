@@ -189,3 +189,24 @@ TEST_CASE("plan: a gather port cannot take a group") {
   REQUIRE(e.size() == 1);
   CHECK(e[0] == "t.yaml:4:32: error: input 'x' gathers a sweep and cannot take the group 'w'");
 }
+
+TEST_CASE("plan: a gathering port takes a list of sources, or rows of them, named by instance") {
+  Diagnostics d;
+  Plan p = plan_of(R"(sweep: {s: [1, 2]}
+nodes:
+  a: {op: source}
+  b: {op: source, params: {value: "${s}"}}
+  c: {op: scale, inputs: {x: a.y}}
+  all: {op: collect, inputs: {x: [[a.y, c.y], [b.y]]}}
+)", d);
+  REQUIRE(d.empty());
+  const auto& all = p.instances[p.by_name.at("all")];
+  std::vector<std::string> labels;
+  for (const auto& in : all.inputs) labels.insert(labels.end(), in.labels.begin(), in.labels.end());
+  CHECK(labels == std::vector<std::string>{"a", "c", "b[s=1]", "b[s=2]"});
+  CHECK(errors_of("nodes:\n  a: {op: source}\n  b: {op: scale, inputs: {x: [a.y, a.y]}}\n") ==
+        std::vector<std::string>{"t.yaml:3:31: error: input 'x' takes one NODE.PORT; only gathering inputs (like aggregate's x) take a list",
+                                 "t.yaml:3:36: error: input 'x' takes one NODE.PORT; only gathering inputs (like aggregate's x) take a list"});
+  CHECK(errors_of("nodes:\n  a: {op: source}\n  b: {op: collect, inputs: {x: [a.y, 3]}}\n") ==
+        std::vector<std::string>{"t.yaml:3:38: error: input 'x' must be NODE.PORT, got '3'"});
+}

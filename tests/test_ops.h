@@ -143,6 +143,24 @@ inline Registry test_registry() {
   };
   r.add(members);
 
+  OpSchema report;  // outputs for people: a text to print and a file to copy out
+  report.name = "report";
+  report.inputs = {{"x", "", false, true}};
+  PortSpec note{"note", ""}, file{"file", ""};
+  note.print = true;
+  file.file = "txt";
+  report.outputs = {note, file};
+  report.run = [](OpContext& ctx) {
+    auto g = calls().enter(ctx.instance);
+    std::string text;
+    for (std::size_t i = 0; i < ctx.inputs.at("x").size(); ++i)
+      text += ctx.labels.at("x")[i] + "=" + std::to_string(ctx.inputs.at("x")[i].at(0)) + ";";
+    Tensor bytes = Tensor::zeros<std::uint8_t>({text.size()});
+    std::copy(text.begin(), text.end(), bytes.data<std::uint8_t>());
+    return Outputs{{"note", Tensor::text({"total", text})}, {"file", bytes}};
+  };
+  r.add(report);
+
   OpSchema fail;
   fail.name = "fail";
   fail.inputs = {{"x", "", true}};

@@ -63,7 +63,7 @@ OpSchema convex_hulls_op() {
   op.doc = "Each class's convex hull in a 2-D projection, its area, and how much the hulls overlap: for each pair, "
            "the area they share divided by the area they cover together (Boost.Geometry).";
   op.inputs = {{"points", "[points, 2]"}, {"labels", "one label per point"}};
-  op.outputs = {{"hulls", "one polygon per class, named by its label: float64 [vertices, 2], counter-clockwise", false,
+  op.outputs = {{"hulls", "one polygon per class, named by its label: float64 [vertices, 2], clockwise, open", false,
                  false, true},
                 {"classes", "float64 [classes]: the labels, in increasing order"},
                 {"areas", "float64 [classes]: hull areas"},

@@ -29,18 +29,20 @@ Gaussian fit(const std::vector<Point2>& pts) {
   return g;
 }
 
-// The ellipse {μ + R (scale √λ1 cos t, scale √λ2 sin t)} as a polygon fine enough that its area
-// is within 2e-5 of the ellipse's.
-Polygon ellipse(const Gaussian& g, double scale) {
+// The ellipse {μ + R (scale √λ1 cos t, scale √λ2 sin t)} as a polygon whose vertices lie on it.
+// The default 720 vertices put its area within 2e-5 of the ellipse's, for the overlaps; the
+// emitted outlines only need to look smooth in a figure.
+constexpr int kOutlineVertices = 180;
+
+Polygon ellipse(const Gaussian& g, double scale, int vertices = 720) {
   const double half = (g.sxx + g.syy) / 2, diff = (g.sxx - g.syy) / 2;
   const double root = std::sqrt(diff * diff + g.sxy * g.sxy);
   const double a = scale * std::sqrt(std::max(half + root, 0.0)), b = scale * std::sqrt(std::max(half - root, 0.0));
   const double theta = 0.5 * std::atan2(2 * g.sxy, g.sxx - g.syy);
   const double c = std::cos(theta), s = std::sin(theta);
-  constexpr int kVertices = 720;
   Polygon poly;
-  for (int v = kVertices; v >= 0; --v) {  // clockwise, closed: Boost.Geometry's default polygon
-    const double t = 2 * M_PI * (v % kVertices) / kVertices;
+  for (int v = vertices; v >= 0; --v) {  // clockwise, closed: Boost.Geometry's default polygon
+    const double t = 2 * M_PI * (v % vertices) / vertices;
     const double u = a * std::cos(t), w = b * std::sin(t);
     poly.outer().push_back(BPoint(g.mx + c * u - s * w, g.my + s * u + c * w));
   }
@@ -81,6 +83,17 @@ Outputs run(OpContext& ctx) {
   }
   std::vector<Polygon> polys;
   for (const auto& g : gs) polys.push_back(ellipse(g, scale));
+  Outputs out;
+  for (std::size_t c = 0; c < k; ++c) {
+    const Polygon outline = ellipse(gs[c], scale, kOutlineVertices);
+    const auto& ring = outline.outer();
+    Tensor vertices = Tensor::zeros<double>({ring.size() - 1, 2});  // open, as convex_hulls' hulls
+    for (std::size_t v = 0; v + 1 < ring.size(); ++v) {
+      vertices.data<double>()[2 * v] = ring[v].x();
+      vertices.data<double>()[2 * v + 1] = ring[v].y();
+    }
+    out["ellipses/" + label_text(labels.data<double>()[c])] = vertices;
+  }
   Tensor overlap = Tensor::zeros<double>({k, k}), distance = Tensor::zeros<double>({k, k});
   double sum = 0;
   std::int64_t overlapping = 0;
@@ -95,13 +108,14 @@ Outputs run(OpContext& ctx) {
       }
       overlap.data<double>()[i * k + j] = v;
     }
-  return {{"classes", labels},
-          {"means", means},
-          {"covariances", covs},
-          {"overlap", overlap},
-          {"mean_overlap", Tensor::scalar(pairs ? sum / pairs : 0.0)},
-          {"bhattacharyya", distance},
-          {"overlapping_pairs", Tensor::scalar<std::int64_t>(overlapping)}};
+  out["classes"] = labels;
+  out["means"] = means;
+  out["covariances"] = covs;
+  out["overlap"] = overlap;
+  out["mean_overlap"] = Tensor::scalar(pairs ? sum / pairs : 0.0);
+  out["bhattacharyya"] = distance;
+  out["overlapping_pairs"] = Tensor::scalar<std::int64_t>(overlapping);
+  return out;
 }
 
 }  // namespace
@@ -109,11 +123,16 @@ Outputs run(OpContext& ctx) {
 OpSchema gaussian_ellipses_op() {
   OpSchema op;
   op.name = "gaussian_ellipses";
+  op.version = 2;  // 2: the ellipses output
   op.doc = "A Gaussian fitted to each class of a 2-D projection, drawn as the ellipse of semi-axes scale·√λ along "
            "its covariance's eigenvectors; pairwise overlap of the ellipses (shared area ÷ covered area), "
            "Bhattacharyya distances between the Gaussians, and how many pairs of ellipses overlap at all.";
   op.inputs = {{"points", "[points, 2]"}, {"labels", "one label per point"}};
-  op.outputs = {{"classes", "float64 [classes]: the labels, in increasing order"},
+  op.outputs = {{"ellipses",
+                 "one polygon per class, named by its label: float64 [180, 2], vertices on the ellipse, clockwise, "
+                 "open (the first vertex is not repeated)",
+                 false, false, true},
+                {"classes", "float64 [classes]: the labels, in increasing order"},
                 {"means", "float64 [classes, 2]"},
                 {"covariances", "float64 [classes, 2, 2]: sample covariances"},
                 {"overlap", "float64 [classes, classes]: intersection ÷ union of the ellipses (1 on the diagonal)"},

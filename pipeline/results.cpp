@@ -1,0 +1,52 @@
+#include "pipeline/results.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "pipeline/atomic_file.h"
+
+namespace untangle {
+
+namespace {
+
+bool same_content(const std::string& path, const Tensor& t) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  const std::vector<unsigned char> have((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return have == t.bytes;
+}
+
+}  // namespace
+
+std::string default_results_dir(const Plan& plan) { return "results/" + plan.name; }
+
+Results collect_results(const Plan& plan, const Store& store, const RunReport& report, const std::string& dir) {
+  Results out;
+  for (std::size_t i = 0; i < plan.instances.size(); ++i) {
+    const NodeResult& r = report.nodes[i];
+    if (r.outcome != Outcome::ran && r.outcome != Outcome::cached) continue;
+    const Instance& inst = plan.instances[i];
+    for (const auto& port : inst.op->outputs) {
+      if (port.print) {
+        const Tensor t = store.read(r.key, port.name);
+        std::string text;
+        for (const auto& line : t.strings) text += line + "\n";
+        out.texts.push_back({inst.name + "." + port.name, text});
+      }
+      if (port.file.empty()) continue;
+      const Tensor t = store.read(r.key, port.name);
+      if (t.dtype != DType::u8)
+        throw std::runtime_error(inst.name + "." + port.name + " should hold a file's bytes (u8), holds " + dtype_name(t.dtype));
+      const std::string path = dir + "/" + inst.name + "." + port.file;
+      if (!same_content(path, t)) {
+        std::filesystem::create_directories(dir);
+        write_file_atomically(path, std::string(t.bytes.begin(), t.bytes.end()));
+      }
+      out.files.push_back(path);
+    }
+  }
+  return out;
+}
+
+}  // namespace untangle
