@@ -134,7 +134,7 @@ int cmd_run(const GraphArgs& ga, const Registry& ops, const RunArgs& ra) {
   RunReport report = ex.run(opts);
   const Results results = collect_results(plan, store, report, ra.results.empty() ? default_results_dir(plan) : ra.results);
   for (const auto& [what, text] : results.texts) print_line(what + ":\n" + indent(text.substr(0, text.size() - !text.empty()), "  "));
-  for (const auto& f : results.files) print_line("  wrote " + f);
+  for (const auto& f : results.files) print_line("  file    " + f);
   print_line(report.summary());
   return report.failed ? 1 : 0;
 }
