@@ -268,7 +268,9 @@ int cmd_ops(const Registry& ops, const std::string& name) {
     print_line(title);
     if (v.empty()) print_line("    (none)");
     for (const auto& p : v)
-      print_line("    " + p.name + (p.optional ? " (optional)" : "") + (p.gather ? " (gathers a sweep)" : "") +
+      print_line("    " + p.name + (p.optional ? " (optional)" : "") + (p.gather ? " (gathers a sweep or a list)" : "") +
+                 (p.group ? " (group)" : "") + (p.print ? " (printed by run)" : "") +
+                 (p.file.empty() ? "" : " (file ." + p.file + ", copied to the results directory)") +
                  (p.doc.empty() ? "" : ": " + p.doc));
   };
   ports("  inputs", op->inputs);

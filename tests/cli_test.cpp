@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "tests/checks.h"
 #include "tests/helpers.h"
 
 using namespace untangle;
@@ -71,6 +72,23 @@ TEST_CASE("cli: run, rerun, status after --set, and rerun of exactly what change
   r = cli("run " + cli.g() + " --dry-run --set scale=5");
   CHECK(r.out.find("  run     other\n") != std::string::npos);
   CHECK(test::last_line(r.out) == "dry run: 1 to run, 8 cached");
+}
+
+TEST_CASE("cli: run prints print outputs and the paths of file outputs, cached or not") {
+  Cli cli(R"(name: tab
+nodes:
+  a: {op: constant, params: {value: 0.5}}
+  b: {op: add, inputs: {a: a.y}, params: {c: 2}}
+  t: {op: table, inputs: {cells: [a.y, b.y]}, params: {rows: [x], columns: [a, b], digits: 2}}
+)");
+  const std::string results = cli.dir / "out";
+  const std::string expected = "t.text:\n        a     b\n  x  0.50  2.50\n  file    " + results + "/t.csv\n";
+  for (int pass = 0; pass < 2; ++pass) {
+    auto r = cli("run " + cli.g() + " --results " + results);
+    REQUIRE(r.code == 0);
+    CHECK_CONTAINS(r.out, expected);
+    CHECK(test::read_file(results + "/t.csv") == ",a,b\nx,0.50,2.50\n");
+  }
 }
 
 TEST_CASE("cli: get prints scalars bare, small tensors as CSV, large ones as a shape") {
