@@ -31,16 +31,14 @@ void nearest_neighbours(const std::vector<double>& x, std::size_t n, std::size_t
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(n), static_cast<int>(d),
                 1.0, &x[r0 * d], static_cast<int>(d), x.data(), static_cast<int>(d), 0.0, dot.data(), static_cast<int>(n));
     std::vector<std::uint32_t> order(n - 1);
+    std::vector<double> dist(n);
     for (std::size_t r = 0; r < rows; ++r) {
       const std::size_t i = r0 + r;
       const double* row = &dot[r * n];
-      auto dist = [&](std::uint32_t j) { return norm[i] + norm[j] - 2 * row[j]; };
+      for (std::size_t j = 0; j < n; ++j) dist[j] = norm[i] + norm[j] - 2 * row[j];
       for (std::size_t j = 0, m = 0; j < n; ++j)
         if (j != i) order[m++] = static_cast<std::uint32_t>(j);
-      auto closer = [&](std::uint32_t a, std::uint32_t c) {
-        const double da = dist(a), dc = dist(c);
-        return da < dc || (da == dc && a < c);
-      };
+      auto closer = [&](std::uint32_t a, std::uint32_t c) { return dist[a] < dist[c] || (dist[a] == dist[c] && a < c); };
       std::nth_element(order.begin(), order.begin() + (k - 1), order.end(), closer);
       std::vector<std::pair<double, std::uint32_t>> found(k);
       for (std::size_t m = 0; m < k; ++m) {
@@ -177,30 +175,67 @@ class QuadTree {
   std::vector<Cell> cells_;
 };
 
+// Points in Z-order (the order of a quadtree walk): neighbours in the plane are handled one
+// after another, so they walk the same cells while those are still in cache.
+std::vector<std::uint32_t> z_order(const std::vector<double>& y) {
+  const std::size_t n = y.size() / 2;
+  double lo_x = y[0], hi_x = y[0], lo_y = y[1], hi_y = y[1];
+  for (std::size_t i = 1; i < n; ++i) {
+    lo_x = std::min(lo_x, y[2 * i]), hi_x = std::max(hi_x, y[2 * i]);
+    lo_y = std::min(lo_y, y[2 * i + 1]), hi_y = std::max(hi_y, y[2 * i + 1]);
+  }
+  auto spread = [](std::uint64_t v) {  // the 21 low bits of v to every other bit
+    v &= 0x1fffff;
+    v = (v | v << 32) & 0x1f00000000ffffull;
+    v = (v | v << 16) & 0x1f0000ff0000ffull;
+    v = (v | v << 8) & 0x100f00f00f00f00full;
+    v = (v | v << 4) & 0x10c30c30c30c30c3ull;
+    return (v | v << 2) & 0x1249249249249249ull;
+  };
+  const double sx = hi_x > lo_x ? 2097151.0 / (hi_x - lo_x) : 0, sy = hi_y > lo_y ? 2097151.0 / (hi_y - lo_y) : 0;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> keyed(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto qx = static_cast<std::uint64_t>((y[2 * i] - lo_x) * sx), qy = static_cast<std::uint64_t>((y[2 * i + 1] - lo_y) * sy);
+    keyed[i] = {spread(qx) | spread(qy) << 1, static_cast<std::uint32_t>(i)};
+  }
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<std::uint32_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = keyed[i].second;
+  return order;
+}
+
 }  // namespace
 
 BhGradient bh_gradient(const SparseP& p, const std::vector<double>& y, double exaggeration, double theta) {
   const std::size_t n = p.n;
   const QuadTree tree(y);
-  const auto& cells = tree.cells();
+  // What the walk reads of a cell, packed: two cells per cache line instead of one.
+  struct Hot {
+    double mx, my, side2;  // centre of mass, squared side
+    std::uint32_t count;
+    std::int32_t child;
+  };
+  std::vector<Hot> cells;
+  cells.reserve(tree.cells().size());
+  for (const auto& c : tree.cells()) cells.push_back({c.mx, c.my, 4 * c.half * c.half, c.count, c.child});
+  const std::vector<std::uint32_t> order = z_order(y);
   const double theta2 = theta * theta;
   std::vector<double> rep(2 * n), row_z(n);
   BhGradient out;
   out.grad.assign(2 * n, 0.0);
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 64), [&](const tbb::blocked_range<std::size_t>& range) {
-    std::vector<std::int32_t> stack;
-    for (std::size_t i = range.begin(); i < range.end(); ++i) {
+    std::vector<std::int32_t> stack(4 * 64 + 8);
+    for (std::size_t r = range.begin(); r < range.end(); ++r) {
+      const std::size_t i = order[r];
       const double xi = y[2 * i], yi = y[2 * i + 1];
       // Repulsion: a cell far enough away, seen from i, acts as one body at its centre of mass.
       double z = 0, fx = 0, fy = 0;
-      stack.assign(1, 0);
-      while (!stack.empty()) {
-        const auto& c = cells[stack.back()];
-        stack.pop_back();
-        if (!c.count) continue;
+      std::size_t top = 0;
+      stack[top++] = 0;
+      while (top) {
+        const Hot& c = cells[stack[--top]];
         const double dx = xi - c.mx, dy = yi - c.my, d2 = dx * dx + dy * dy;
-        const double side = 2 * c.half;
-        if (c.child < 0 || side * side < theta2 * d2) {
+        if (c.child < 0 || c.side2 < theta2 * d2) {
           if (d2 == 0) {  // i's own leaf: its other points sit on top of it and push nowhere
             z += c.count - 1.0;
             continue;
@@ -210,7 +245,8 @@ BhGradient bh_gradient(const SparseP& p, const std::vector<double>& y, double ex
           fx += cw * w * dx;
           fy += cw * w * dy;
         } else {
-          for (int q = 0; q < 4; ++q) stack.push_back(c.child + q);
+          for (int q = 0; q < 4; ++q)
+            if (cells[c.child + q].count) stack[top++] = c.child + q;
         }
       }
       // Attraction, over i's neighbours in P.
