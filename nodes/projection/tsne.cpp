@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 
 #include "nodes/common/random.h"
@@ -82,6 +83,7 @@ Outputs run(OpContext& ctx) {
   std::function<double(const std::vector<double>&)> kl_of;
   std::vector<double> dense;
   tsne::SparseP sparse;
+  std::unique_ptr<tsne::BarnesHut> bh;
   double z = 0;
   if (exact) {
     std::vector<double> sq(n * n);
@@ -97,10 +99,11 @@ Outputs run(OpContext& ctx) {
     kl_of = [&](const std::vector<double>& y) { return tsne::kl_divergence(dense, y, n); };
   } else {
     sparse = tsne::sparse_joint_probabilities(v, n, d, perplexity);
+    bh = std::make_unique<tsne::BarnesHut>(sparse, theta);
     gradient = [&](const std::vector<double>& y, double ex) {
-      auto g = tsne::bh_gradient(sparse, y, ex, theta);
+      const auto& g = bh->gradient(y, ex);
       z = g.z;
-      return std::move(g.grad);
+      return g.grad;
     };
     // Measured with the normalisation of the step just taken, as scikit-learn does: exact Z
     // would cost O(n²).

@@ -30,23 +30,31 @@ void nearest_neighbours(const std::vector<double>& x, std::size_t n, std::size_t
     std::vector<double> dot(rows * n);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(n), static_cast<int>(d),
                 1.0, &x[r0 * d], static_cast<int>(d), x.data(), static_cast<int>(d), 0.0, dot.data(), static_cast<int>(n));
-    std::vector<std::uint32_t> order(n - 1);
-    std::vector<double> dist(n);
+    // The k closest so far in a max-heap: most points fail the one comparison with its top.
+    std::vector<std::pair<double, std::uint32_t>> heap;
     for (std::size_t r = 0; r < rows; ++r) {
       const std::size_t i = r0 + r;
       const double* row = &dot[r * n];
-      for (std::size_t j = 0; j < n; ++j) dist[j] = norm[i] + norm[j] - 2 * row[j];
-      for (std::size_t j = 0, m = 0; j < n; ++j)
-        if (j != i) order[m++] = static_cast<std::uint32_t>(j);
-      auto closer = [&](std::uint32_t a, std::uint32_t c) { return dist[a] < dist[c] || (dist[a] == dist[c] && a < c); };
-      std::nth_element(order.begin(), order.begin() + (k - 1), order.end(), closer);
+      heap.clear();
+      for (std::size_t j = 0; j < n; ++j) {
+        if (j == i) continue;
+        const std::pair<double, std::uint32_t> e{norm[i] + norm[j] - 2 * row[j], static_cast<std::uint32_t>(j)};
+        if (heap.size() < k) {
+          heap.push_back(e);
+          std::push_heap(heap.begin(), heap.end());
+        } else if (e < heap.front()) {
+          std::pop_heap(heap.begin(), heap.end());
+          heap.back() = e;
+          std::push_heap(heap.begin(), heap.end());
+        }
+      }
       std::vector<std::pair<double, std::uint32_t>> found(k);
       for (std::size_t m = 0; m < k; ++m) {
         const double* a = &x[i * d];
-        const double* c = &x[std::size_t(order[m]) * d];
+        const double* c = &x[std::size_t(heap[m].second) * d];
         double s = 0;
         for (std::size_t t = 0; t < d; ++t) s += (a[t] - c[t]) * (a[t] - c[t]);
-        found[m] = {s, order[m]};
+        found[m] = {s, heap[m].second};
       }
       std::sort(found.begin(), found.end());
       for (std::size_t m = 0; m < k; ++m) {
@@ -58,7 +66,7 @@ void nearest_neighbours(const std::vector<double>& x, std::size_t n, std::size_t
 }
 
 SparseP sparse_joint_probabilities(const std::vector<double>& x, std::size_t n, std::size_t d, double perplexity) {
-  const std::size_t k = std::min(n - 1, static_cast<std::size_t>(3 * perplexity));
+  const std::size_t k = std::min(n - 1, static_cast<std::size_t>(3 * perplexity + 1));  // as scikit-learn
   std::vector<std::uint32_t> index;
   std::vector<double> sq, cond(n * k);
   nearest_neighbours(x, n, d, k, index, sq);
@@ -110,7 +118,9 @@ class QuadTree {
     std::uint32_t point;   // a leaf's point
   };
 
-  explicit QuadTree(const std::vector<double>& y) : y_(y) {
+  // Rebuilds the tree over y, inserting points in `order`; keeps its memory from the last build.
+  void build(const std::vector<double>& y, const std::vector<std::uint32_t>& order) {
+    y_ = &y;
     const std::size_t n = y.size() / 2;
     double lo_x = y[0], hi_x = y[0], lo_y = y[1], hi_y = y[1];
     for (std::size_t i = 1; i < n; ++i) {
@@ -118,9 +128,9 @@ class QuadTree {
       lo_y = std::min(lo_y, y[2 * i + 1]), hi_y = std::max(hi_y, y[2 * i + 1]);
     }
     const double half = std::max(hi_x - lo_x, hi_y - lo_y) / 2 * (1 + 1e-9) + 1e-12;
-    cells_.reserve(4 * n);
+    cells_.clear();
     cells_.push_back({0, 0, (lo_x + hi_x) / 2, (lo_y + hi_y) / 2, half, 0, -1, 0});
-    for (std::size_t i = 0; i < n; ++i) insert(static_cast<std::uint32_t>(i));
+    for (auto i : order) insert(i);
     for (auto& c : cells_)
       if (c.count) c.mx /= c.count, c.my /= c.count;
   }
@@ -131,14 +141,14 @@ class QuadTree {
   static constexpr int kMaxDepth = 60;
 
   void add(std::size_t c, std::uint32_t i, std::uint32_t times = 1) {
-    cells_[c].mx += times * y_[2 * i];
-    cells_[c].my += times * y_[2 * i + 1];
+    cells_[c].mx += times * (*y_)[2 * i];
+    cells_[c].my += times * (*y_)[2 * i + 1];
     cells_[c].count += times;
   }
 
   std::size_t quadrant(std::size_t c, std::uint32_t i) const {
     const Cell& cell = cells_[c];
-    return cell.child + (y_[2 * i] >= cell.cx) + 2 * (y_[2 * i + 1] >= cell.cy);
+    return cell.child + ((*y_)[2 * i] >= cell.cx) + 2 * ((*y_)[2 * i + 1] >= cell.cy);
   }
 
   void split(std::size_t c) {
@@ -163,7 +173,8 @@ class QuadTree {
           return add(c, i);
         }
         const std::uint32_t o = cell.point;
-        if ((y_[2 * o] == y_[2 * i] && y_[2 * o + 1] == y_[2 * i + 1]) || depth == kMaxDepth) return add(c, i);
+        const auto& y = *y_;
+        if ((y[2 * o] == y[2 * i] && y[2 * o + 1] == y[2 * i + 1]) || depth == kMaxDepth) return add(c, i);
         split(c);
       }
       add(c, i);
@@ -171,13 +182,14 @@ class QuadTree {
     }
   }
 
-  const std::vector<double>& y_;
+  const std::vector<double>* y_ = nullptr;
   std::vector<Cell> cells_;
 };
 
 // Points in Z-order (the order of a quadtree walk): neighbours in the plane are handled one
 // after another, so they walk the same cells while those are still in cache.
-std::vector<std::uint32_t> z_order(const std::vector<double>& y) {
+void z_order(const std::vector<double>& y, std::vector<std::pair<std::uint64_t, std::uint32_t>>& keyed,
+             std::vector<std::uint32_t>& order) {
   const std::size_t n = y.size() / 2;
   double lo_x = y[0], hi_x = y[0], lo_y = y[1], hi_y = y[1];
   for (std::size_t i = 1; i < n; ++i) {
@@ -193,63 +205,120 @@ std::vector<std::uint32_t> z_order(const std::vector<double>& y) {
     return (v | v << 2) & 0x1249249249249249ull;
   };
   const double sx = hi_x > lo_x ? 2097151.0 / (hi_x - lo_x) : 0, sy = hi_y > lo_y ? 2097151.0 / (hi_y - lo_y) : 0;
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> keyed(n);
+  keyed.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     const auto qx = static_cast<std::uint64_t>((y[2 * i] - lo_x) * sx), qy = static_cast<std::uint64_t>((y[2 * i + 1] - lo_y) * sy);
     keyed[i] = {spread(qx) | spread(qy) << 1, static_cast<std::uint32_t>(i)};
   }
   std::sort(keyed.begin(), keyed.end());
-  std::vector<std::uint32_t> order(n);
+  order.resize(n);
   for (std::size_t i = 0; i < n; ++i) order[i] = keyed[i].second;
-  return order;
 }
+
+// What the walk reads of a cell, packed: two cells per cache line instead of one.
+constexpr std::size_t kGroup = 16;
+
+struct HotCell {
+  double mx, my, side2;  // centre of mass, squared side
+  std::uint32_t count;
+  std::int32_t child;  // first of four; a leaf holds -1 - its point
+};
 
 }  // namespace
 
-BhGradient bh_gradient(const SparseP& p, const std::vector<double>& y, double exaggeration, double theta) {
-  const std::size_t n = p.n;
-  const QuadTree tree(y);
-  // What the walk reads of a cell, packed: two cells per cache line instead of one.
-  struct Hot {
-    double mx, my, side2;  // centre of mass, squared side
-    std::uint32_t count;
-    std::int32_t child;
-  };
-  std::vector<Hot> cells;
-  cells.reserve(tree.cells().size());
-  for (const auto& c : tree.cells()) cells.push_back({c.mx, c.my, 4 * c.half * c.half, c.count, c.child});
-  const std::vector<std::uint32_t> order = z_order(y);
-  const double theta2 = theta * theta;
-  std::vector<double> rep(2 * n), row_z(n);
+struct BarnesHut::Work {
+  QuadTree tree;
+  std::vector<HotCell> cells;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> keyed;
+  std::vector<std::uint32_t> order;
+  std::vector<double> rep, row_z;
   BhGradient out;
-  out.grad.assign(2 * n, 0.0);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 64), [&](const tbb::blocked_range<std::size_t>& range) {
-    std::vector<std::int32_t> stack(4 * 64 + 8);
-    for (std::size_t r = range.begin(); r < range.end(); ++r) {
-      const std::size_t i = order[r];
-      const double xi = y[2 * i], yi = y[2 * i + 1];
-      // Repulsion: a cell far enough away, seen from i, acts as one body at its centre of mass.
-      double z = 0, fx = 0, fy = 0;
+};
+
+BarnesHut::BarnesHut(const SparseP& p, double theta) : p_(p), theta_(theta), work_(std::make_unique<Work>()) {}
+BarnesHut::~BarnesHut() = default;
+
+const BhGradient& BarnesHut::gradient(const std::vector<double>& y, double exaggeration) {
+  const SparseP& p = p_;
+  const std::size_t n = p.n;
+  Work& w = *work_;
+  z_order(y, w.keyed, w.order);
+  w.tree.build(y, w.order);
+  w.cells.clear();
+  for (const auto& c : w.tree.cells())
+    w.cells.push_back({c.mx, c.my, 4 * c.half * c.half, c.count, c.child < 0 ? -1 - static_cast<std::int32_t>(c.point) : c.child});
+  const auto& cells = w.cells;
+  const auto& order = w.order;
+  const double theta2 = theta_ * theta_;
+  w.rep.resize(2 * n);
+  w.row_z.resize(n);
+  BhGradient& out = w.out;
+  out.grad.resize(2 * n);
+  out.z = 0;
+  auto& rep = w.rep;
+  auto& row_z = w.row_z;
+  // Repulsion, a group of kGroup points neighbouring in Z-order at a time: the group walks the
+  // tree once, and a cell far enough from the group's bounding box acts on each of its points as
+  // one body at its centre of mass. The walk's cost is shared, and the loop over the group's
+  // points vectorises. Seen from any single point the criterion is stricter than theta's.
+  const std::size_t groups = (n + kGroup - 1) / kGroup;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, groups, 4), [&](const tbb::blocked_range<std::size_t>& range) {
+    std::int32_t stack[4 * 64 + 8];
+    alignas(32) double gx[kGroup], gy[kGroup], gz[kGroup], fx[kGroup], fy[kGroup];
+    for (std::size_t g = range.begin(); g < range.end(); ++g) {
+      const std::size_t first = g * kGroup, m = std::min(kGroup, n - first);
+      double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
+      for (std::size_t k = 0; k < m; ++k) {
+        const std::size_t i = order[first + k];
+        gx[k] = y[2 * i], gy[k] = y[2 * i + 1];
+        gz[k] = fx[k] = fy[k] = 0;
+        x0 = std::min(x0, gx[k]), x1 = std::max(x1, gx[k]), y0 = std::min(y0, gy[k]), y1 = std::max(y1, gy[k]);
+      }
       std::size_t top = 0;
       stack[top++] = 0;
       while (top) {
-        const Hot& c = cells[stack[--top]];
-        const double dx = xi - c.mx, dy = yi - c.my, d2 = dx * dx + dy * dy;
-        if (c.child < 0 || c.side2 < theta2 * d2) {
-          if (d2 == 0) {  // i's own leaf: its other points sit on top of it and push nowhere
-            z += c.count - 1.0;
-            continue;
+        const HotCell& c = cells[stack[--top]];
+        if (c.child < 0) {  // a leaf: exact, except for a point's own leaf, whose points sit on it
+          const std::size_t j = static_cast<std::size_t>(-1 - c.child);
+          for (std::size_t k = 0; k < m; ++k) {
+            const double dx = gx[k] - c.mx, dy = gy[k] - c.my;
+            if (gx[k] == y[2 * j] && gy[k] == y[2 * j + 1]) {
+              gz[k] += c.count - 1.0;
+              continue;
+            }
+            const double q = 1.0 / (1.0 + dx * dx + dy * dy), cq = c.count * q;
+            gz[k] += cq;
+            fx[k] += cq * q * dx;
+            fy[k] += cq * q * dy;
           }
-          const double w = 1.0 / (1.0 + d2), cw = c.count * w;
-          z += cw;
-          fx += cw * w * dx;
-          fy += cw * w * dy;
+          continue;
+        }
+        const double ex = std::max({x0 - c.mx, c.mx - x1, 0.0}), ey = std::max({y0 - c.my, c.my - y1, 0.0});
+        if (c.side2 < theta2 * (ex * ex + ey * ey)) {
+          for (std::size_t k = 0; k < m; ++k) {
+            const double dx = gx[k] - c.mx, dy = gy[k] - c.my;
+            const double q = 1.0 / (1.0 + dx * dx + dy * dy), cq = c.count * q;
+            gz[k] += cq;
+            fx[k] += cq * q * dx;
+            fy[k] += cq * q * dy;
+          }
         } else {
-          for (int q = 0; q < 4; ++q)
-            if (cells[c.child + q].count) stack[top++] = c.child + q;
+          for (int k = 0; k < 4; ++k)
+            if (cells[c.child + k].count) stack[top++] = c.child + k;
         }
       }
-      // Attraction, over i's neighbours in P.
+      for (std::size_t k = 0; k < m; ++k) {
+        const std::size_t i = order[first + k];
+        row_z[i] = gz[k];
+        rep[2 * i] = fx[k];
+        rep[2 * i + 1] = fy[k];
+      }
+    }
+  });
+  // Attraction, over each point's neighbours in P.
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 256), [&](const tbb::blocked_range<std::size_t>& range) {
+    for (std::size_t i = range.begin(); i < range.end(); ++i) {
+      const double xi = y[2 * i], yi = y[2 * i + 1];
       double ax = 0, ay = 0;
       for (std::size_t t = p.row_start[i]; t < p.row_start[i + 1]; ++t) {
         const std::size_t j = p.col[t];
@@ -258,9 +327,6 @@ BhGradient bh_gradient(const SparseP& p, const std::vector<double>& y, double ex
         ax += pw * dx;
         ay += pw * dy;
       }
-      row_z[i] = z;
-      rep[2 * i] = fx;
-      rep[2 * i + 1] = fy;
       out.grad[2 * i] = exaggeration * ax;
       out.grad[2 * i + 1] = exaggeration * ay;
     }
@@ -269,6 +335,10 @@ BhGradient bh_gradient(const SparseP& p, const std::vector<double>& y, double ex
   for (double s : row_z) out.z += s;
   for (std::size_t k = 0; k < 2 * n; ++k) out.grad[k] = 4.0 * (out.grad[k] - rep[k] / out.z);
   return out;
+}
+
+BhGradient bh_gradient(const SparseP& p, const std::vector<double>& y, double exaggeration, double theta) {
+  return BarnesHut(p, theta).gradient(y, exaggeration);
 }
 
 double sparse_kl_divergence(const SparseP& p, const std::vector<double>& y, double z) {

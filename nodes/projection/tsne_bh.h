@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace untangle::tsne {
@@ -22,7 +23,7 @@ struct SparseP {
 void nearest_neighbours(const std::vector<double>& x, std::size_t n, std::size_t d, std::size_t k,
                         std::vector<std::uint32_t>& index, std::vector<double>& sq);
 
-// P from each point's min(n - 1, ⌊3·perplexity⌋) nearest neighbours, each row calibrated to the
+// P from each point's min(n - 1, ⌊3·perplexity + 1⌋) nearest neighbours, each row calibrated to the
 // perplexity as in the exact method, then symmetrised: (P + Pᵀ) / 2n.
 SparseP sparse_joint_probabilities(const std::vector<double>& x, std::size_t n, std::size_t d, double perplexity);
 
@@ -31,8 +32,25 @@ struct BhGradient {
   double z = 0;              // the normalisation Σ_{i≠j} (1 + |y_i - y_j|²)⁻¹, as approximated
 };
 
-// The gradient with P multiplied by `exaggeration`. theta = 0 summarises nothing (exact
-// repulsion); larger is faster and coarser.
+// Barnes-Hut gradients of one P, one after another: its buffers are kept from one call to the
+// next, so an optimisation loop allocates nothing.
+class BarnesHut {
+ public:
+  BarnesHut(const SparseP& p, double theta);  // p must outlive this
+  ~BarnesHut();
+  // The gradient at y with P multiplied by `exaggeration`; valid until the next call.
+  const BhGradient& gradient(const std::vector<double>& y, double exaggeration);
+
+ private:
+  struct Work;
+  const SparseP& p_;
+  double theta_;
+  std::unique_ptr<Work> work_;
+};
+
+// The gradient with P multiplied by `exaggeration`. A cell is summarised for a group of points
+// when its side is below theta times its centre of mass's distance from the group's bounding
+// box: theta = 0 summarises nothing (exact repulsion); larger is faster and coarser.
 BhGradient bh_gradient(const SparseP& p, const std::vector<double>& y, double exaggeration, double theta);
 
 // KL(P || Q) over P's nonzero entries, with Q's normalisation z (from bh_gradient).
