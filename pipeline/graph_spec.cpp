@@ -1,6 +1,8 @@
 #include "pipeline/graph_spec.h"
 
+#include <algorithm>
 #include <cctype>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -10,9 +12,49 @@ namespace untangle {
 
 namespace {
 
+GraphSpec parse_file(const std::string& path, Diagnostics& diags, std::vector<std::string>& including);
+
+// An included graph's names moved under "prefix/": its nodes, its vars and sweep, and every
+// reference to them, so that it cannot collide with its includer or another include.
+void prefix_graph(GraphSpec& sub, const std::string& prefix) {
+  auto pre = [&](const std::string& s) { return prefix + "/" + s; };
+  std::set<std::string> vars;
+  for (auto& v : sub.vars) vars.insert(v.name), v.name = pre(v.name);
+  for (auto& s : sub.sweep) vars.insert(s.var), s.var = pre(s.var);
+  std::function<YAML::Node(const YAML::Node&)> rename = [&](const YAML::Node& n) -> YAML::Node {
+    if (n.IsScalar()) {
+      std::string text = n.Scalar();
+      if (text.find("${") == std::string::npos) return n;
+      for (const auto& v : vars)
+        for (std::size_t at = 0; (at = text.find("${" + v + "}", at)) != std::string::npos; at += v.size() + prefix.size() + 4)
+          text.replace(at, v.size() + 3, "${" + pre(v) + "}");
+      YAML::Node out(text);
+      return out;
+    }
+    if (n.IsSequence()) {
+      YAML::Node out(YAML::NodeType::Sequence);
+      for (const auto& x : n) out.push_back(rename(x));
+      return out;
+    }
+    if (n.IsMap()) {
+      YAML::Node out(YAML::NodeType::Map);
+      for (auto it = n.begin(); it != n.end(); ++it) out[it->first] = rename(it->second);
+      return out;
+    }
+    return n;
+  };
+  for (auto& n : sub.nodes) {
+    n.name = pre(n.name);
+    for (auto& in : n.inputs) in.node = pre(in.node);
+    for (auto& o : n.over) o = pre(o);
+    for (auto& p : n.params) p.value = rename(p.value);
+  }
+}
+
 struct Reader {
   std::string file;
   Diagnostics& diags;
+  std::vector<std::string>& including;  // the files being read, outermost first
 
   Loc at(const YAML::Node& n) const {
     YAML::Mark m = n.Mark();
@@ -113,6 +155,7 @@ struct Reader {
     }
     std::set<std::string> keys;
     bool has_nodes = false;
+    std::vector<GraphSpec> included;
     for (auto it = root.begin(); it != root.end(); ++it) {
       const std::string key = it->first.as<std::string>();
       const YAML::Node val = it->second;
@@ -141,6 +184,28 @@ struct Reader {
           for (const auto& v : s->second) sw.values.push_back(v);
           g.sweep.push_back(sw);
         }
+      } else if (key == "include") {
+        if (val.IsNull() || !expect_map(val, "include")) continue;
+        for (auto in = val.begin(); in != val.end(); ++in) {
+          const std::string prefix = in->first.as<std::string>();
+          if (!valid_name(prefix)) error(in->first, "'" + prefix + "' is not a valid include name (letters, digits, _ and -)");
+          if (!in->second.IsScalar() || in->second.Scalar().empty()) {
+            error(in->second, "include '" + prefix + "' must name a graph file");
+            continue;
+          }
+          const std::filesystem::path path = std::filesystem::path(file).parent_path() / in->second.Scalar();
+          const std::string where = path.lexically_normal().string();
+          if (std::find(including.begin(), including.end(), where) != including.end()) {
+            error(in->second, "'" + in->second.Scalar() + "' includes itself (through " + including.back() + ")");
+            continue;
+          }
+          if (!std::filesystem::exists(path)) {
+            error(in->second, "no graph file '" + where + "'");
+            continue;
+          }
+          included.push_back(parse_file(where, diags, including));
+          prefix_graph(included.back(), prefix);
+        }
       } else if (key == "nodes") {
         has_nodes = true;
         if (!expect_map(val, "nodes")) continue;
@@ -159,10 +224,16 @@ struct Reader {
           g.nodes.push_back(std::move(spec));
         }
       } else if (key != "doc" && key != "description") {
-        error(it->first, "unknown key '" + key + "' (expected name, vars, sweep, nodes or doc)");
+        error(it->first, "unknown key '" + key + "' (expected name, include, vars, sweep, nodes or doc)");
       }
     }
-    if (!has_nodes) error(root, "the graph has no 'nodes:' section");
+    if (!has_nodes && included.empty()) error(root, "the graph has no 'nodes:' section");
+    // Included graphs come first, as if their nodes were written above the includer's.
+    for (auto sub = included.rbegin(); sub != included.rend(); ++sub) {
+      g.vars.insert(g.vars.begin(), sub->vars.begin(), sub->vars.end());
+      g.sweep.insert(g.sweep.begin(), sub->sweep.begin(), sub->sweep.end());
+      g.nodes.insert(g.nodes.begin(), sub->nodes.begin(), sub->nodes.end());
+    }
     return g;
   }
 };
@@ -182,7 +253,10 @@ bool valid_name(const std::string& s) {
   return true;
 }
 
-GraphSpec parse_graph_text(const std::string& text, const std::string& file, Diagnostics& diags) {
+namespace {
+
+GraphSpec parse_text(const std::string& text, const std::string& file, Diagnostics& diags,
+                     std::vector<std::string>& including) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -192,19 +266,22 @@ GraphSpec parse_graph_text(const std::string& text, const std::string& file, Dia
     g.file = file;
     return g;
   }
-  Reader r{file, diags};
+  including.push_back(std::filesystem::path(file).lexically_normal().string());
+  Reader r{file, diags, including};
+  GraphSpec g;
   try {
-    return r.read(root);
+    g = r.read(root);
   } catch (const YAML::Exception& e) {
     // e.g. a key that is itself a map; report it where yaml-cpp saw it
     diags.push_back({{file, e.mark.line + 1, e.mark.column + 1}, e.msg});
-    GraphSpec g;
+    g = GraphSpec{};
     g.file = file;
-    return g;
   }
+  including.pop_back();
+  return g;
 }
 
-GraphSpec parse_graph_file(const std::string& path, Diagnostics& diags) {
+GraphSpec parse_file(const std::string& path, Diagnostics& diags, std::vector<std::string>& including) {
   std::ifstream in(path);
   if (!in) {
     Diagnostic d;
@@ -217,7 +294,19 @@ GraphSpec parse_graph_file(const std::string& path, Diagnostics& diags) {
   }
   std::stringstream ss;
   ss << in.rdbuf();
-  return parse_graph_text(ss.str(), path, diags);
+  return parse_text(ss.str(), path, diags, including);
+}
+
+}  // namespace
+
+GraphSpec parse_graph_text(const std::string& text, const std::string& file, Diagnostics& diags) {
+  std::vector<std::string> including;
+  return parse_text(text, file, diags, including);
+}
+
+GraphSpec parse_graph_file(const std::string& path, Diagnostics& diags) {
+  std::vector<std::string> including;
+  return parse_file(path, diags, including);
 }
 
 }  // namespace untangle

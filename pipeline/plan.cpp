@@ -138,10 +138,8 @@ struct Planner {
 std::vector<std::size_t> Plan::select(const std::string& name) const {
   auto it = by_name.find(name);
   if (it != by_name.end()) return {it->second};
-  std::vector<std::size_t> out;
-  for (std::size_t i = 0; i < instances.size(); ++i)
-    if (instances[i].node == name) out.push_back(i);
-  return out;
+  auto node = by_node.find(name);
+  return node != by_node.end() ? node->second : std::vector<std::size_t>{};
 }
 
 Override parse_override(const std::string& arg) {
@@ -296,13 +294,19 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
 
   // Expansion: one instance per combination of the node's swept values.
   using Binding = std::vector<int>;  // value index per sweep var, -1 where unbound
-  std::vector<Binding> binding;
-  std::vector<std::vector<std::size_t>> of_node(N);
+  std::vector<std::vector<std::pair<std::size_t, Binding>>> of_node(N);  // instances, bound how
+  // Labels show a var by its own name: an included graph's "mlp/seed" reads "seed" there.
   auto label = [&](const Binding& b, const std::set<std::size_t>& vars) {
     std::vector<std::string> parts;
-    for (auto s : vars) parts.push_back(g.sweep[s].var + "=" + emit_flow(g.sweep[s].values[b[s]]));
+    for (auto s : vars) {
+      const std::string& var = g.sweep[s].var;
+      parts.push_back(var.substr(var.rfind('/') + 1) + "=" + emit_flow(g.sweep[s].values[b[s]]));
+    }
     return join(parts, ",");
   };
+  // Instances that would compute the same thing (same op, params and sources), say the one
+  // training that two included graphs both declare, are one instance under several names.
+  std::map<std::string, std::size_t> by_signature;
   auto restrict_to = [](Binding b, const std::set<std::size_t>& vars) {
     for (std::size_t s = 0; s < b.size(); ++s)
       if (!vars.count(s)) b[s] = -1;
@@ -351,20 +355,28 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
           PlanInput pi{port.name, {}, in.node_port, {}};
           std::set<std::size_t> shared, rest;
           for (auto s : dep[u]) (dep[i].count(s) ? shared : rest).insert(s);
-          for (auto j : of_node[u]) {
-            if (restrict_to(binding[j], shared) != restrict_to(b, shared)) continue;
+          for (const auto& [j, bound] : of_node[u]) {
+            if (restrict_to(bound, shared) != restrict_to(b, shared)) continue;
             pi.from.push_back(j);
-            // A listed source is named by its instance: "raw_pca_nh", or "model[seed=3]".
-            pi.labels.push_back(in.listed ? plan.instances[j].name : label(binding[j], rest));
+            // A listed source is named by its instance and port: "raw_pca_nh.overall".
+            pi.labels.push_back(in.listed ? plan.instances[j].name + "." + in.node_port : label(bound, rest));
           }
           if (!pi.from.empty()) inst.inputs.push_back(pi);
         }
 
-      const std::size_t id = plan.instances.size();
+      std::string signature = inst.op->name + "\n" + emit_flow(inst.params) + "\n";
+      for (const auto& in : inst.inputs)
+        for (std::size_t k = 0; k < in.from.size(); ++k)
+          signature += in.port + " " + std::to_string(in.from[k]) + "." + in.from_port + " " + in.labels[k] + "\n";
+      auto same = by_signature.find(signature);
+      const std::size_t id = same != by_signature.end() ? same->second : plan.instances.size();
       plan.by_name[inst.name] = id;
-      plan.instances.push_back(std::move(inst));
-      binding.push_back(b);
-      of_node[i].push_back(id);
+      plan.by_node[n.name].push_back(id);
+      if (same == by_signature.end()) {
+        by_signature[signature] = id;
+        plan.instances.push_back(std::move(inst));
+      }
+      of_node[i].push_back({id, b});
 
       // Next combination, the last var varying fastest.
       int k = static_cast<int>(vars.size()) - 1;

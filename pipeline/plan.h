@@ -31,7 +31,9 @@ struct Instance {
 struct Plan {
   std::string file, name;
   std::vector<Instance> instances;  // topological order
+  // Every name an instance goes by: two nodes that compute the same thing share one instance.
   std::map<std::string, std::size_t> by_name;
+  std::map<std::string, std::vector<std::size_t>> by_node;  // a node's instances
 
   // Instances of a node, or the instance itself when given an instance name.
   std::vector<std::size_t> select(const std::string& node_or_instance) const;

@@ -253,10 +253,10 @@ TEST_CASE("results: file outputs are copied out under the instance's name; print
   };
   Results r = collect();
   REQUIRE(r.files == std::vector<std::string>{dir + "/r.txt"});
-  CHECK(test::read_file(dir + "/r.txt") == "a=3.000000;c=6.000000;");
+  CHECK(test::read_file(dir + "/r.txt") == "a.y=3.000000;c.y=6.000000;");
   REQUIRE(r.texts.size() == 1);
   CHECK(r.texts[0].first == "r.note");
-  CHECK(r.texts[0].second == "total\na=3.000000;c=6.000000;\n");
+  CHECK(r.texts[0].second == "total\na.y=3.000000;c.y=6.000000;\n");
   // Cached: still reported, and the file is left as it is.
   const auto written = fs::last_write_time(dir + "/r.txt");
   r = collect();
@@ -264,6 +264,6 @@ TEST_CASE("results: file outputs are copied out under the instance's name; print
   CHECK(r.texts.size() == 1);
   CHECK(fs::last_write_time(dir + "/r.txt") == written);
   collect({{"a.value", "4"}});
-  CHECK(test::read_file(dir + "/r.txt") == "a=4.000000;c=8.000000;");
+  CHECK(test::read_file(dir + "/r.txt") == "a.y=4.000000;c.y=8.000000;");
   CHECK(default_results_dir(b.plan()) == "results/g");
 }

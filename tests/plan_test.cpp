@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "pipeline/plan.h"
+#include "tests/helpers.h"
 #include "tests/test_ops.h"
 
 using namespace untangle;
@@ -94,7 +95,9 @@ TEST_CASE("plan: defaults are filled in and values made canonical") {
   CHECK(a.params["value"].Scalar() == "0.5");
   CHECK(a.params["tag"].Scalar() == "a");
   CHECK(a.params["ms"].Scalar() == "0");
-  CHECK(params_key_text(*a.op, a.params) == params_key_text(*p.instances[1].op, p.instances[1].params));
+  // 5e-1 and 0.50 are the same value, so a and b compute the same thing: one instance.
+  CHECK(p.instances.size() == 1);
+  CHECK(p.select("b") == std::vector<std::size_t>{0});
 }
 
 TEST_CASE("plan: vars substitute with their type, or as text inside a string") {
@@ -142,7 +145,7 @@ nodes:
   data: {op: source}
   noisy: {op: scale, inputs: {x: data.y}, params: {factor: "${seed}"}}
   after: {op: scale, inputs: {x: noisy.y}}
-  other: {op: scale, inputs: {x: data.y}}
+  other: {op: scale, inputs: {x: data.y}, params: {factor: 7}}
   all: {op: collect, inputs: {x: after.y}}
 )", d);
   REQUIRE(d.empty());
@@ -194,7 +197,7 @@ TEST_CASE("plan: a gathering port takes a list of sources, or rows of them, name
   Diagnostics d;
   Plan p = plan_of(R"(sweep: {s: [1, 2]}
 nodes:
-  a: {op: source}
+  a: {op: source, params: {value: 5}}
   b: {op: source, params: {value: "${s}"}}
   c: {op: scale, inputs: {x: a.y}}
   all: {op: collect, inputs: {x: [[a.y, c.y], [b.y]]}}
@@ -203,10 +206,56 @@ nodes:
   const auto& all = p.instances[p.by_name.at("all")];
   std::vector<std::string> labels;
   for (const auto& in : all.inputs) labels.insert(labels.end(), in.labels.begin(), in.labels.end());
-  CHECK(labels == std::vector<std::string>{"a", "c", "b[s=1]", "b[s=2]"});
+  CHECK(labels == std::vector<std::string>{"a.y", "c.y", "b[s=1].y", "b[s=2].y"});
   CHECK(errors_of("nodes:\n  a: {op: source}\n  b: {op: scale, inputs: {x: [a.y, a.y]}}\n") ==
         std::vector<std::string>{"t.yaml:3:31: error: input 'x' takes one NODE.PORT; only gathering inputs (like aggregate's x) take a list",
                                  "t.yaml:3:36: error: input 'x' takes one NODE.PORT; only gathering inputs (like aggregate's x) take a list"});
   CHECK(errors_of("nodes:\n  a: {op: source}\n  b: {op: collect, inputs: {x: [a.y, 3]}}\n") ==
         std::vector<std::string>{"t.yaml:3:38: error: input 'x' must be NODE.PORT, got '3'"});
+}
+
+TEST_CASE("plan: include puts a graph's nodes and vars under a prefix; shared work is one instance") {
+  test::TempDir dir;
+  test::write_file(dir / "sub.yaml", R"(vars: {f: 3}
+sweep: {seed: [1, 2]}
+nodes:
+  data: {op: source}
+  noisy: {op: scale, inputs: {x: data.y}, params: {factor: "${seed}"}}
+  scaled: {op: scale, inputs: {x: data.y}, params: {factor: "${f}"}}
+  all: {op: collect, inputs: {x: noisy.y}}
+)");
+  test::write_file(dir / "main.yaml", R"(name: main
+include: {one: sub.yaml, two: sub.yaml}
+nodes:
+  both: {op: collect, inputs: {x: [one/all.values, two/scaled.y]}}
+)");
+  static Registry ops = test::test_registry();
+  Plan p = load_plan(dir / "main.yaml", ops, {{"two/f", "4"}});
+  // one/data and two/data compute the same, and so do one/noisy and two/noisy: one instance each.
+  CHECK(names(p) == std::vector<std::string>{"one/data", "one/noisy[seed=1]", "one/noisy[seed=2]", "one/scaled",
+                                             "one/all", "two/scaled", "both"});
+  CHECK(p.select("two/data") == p.select("one/data"));
+  CHECK(p.select("two/noisy[seed=2]") == p.select("one/noisy[seed=2]"));
+  CHECK(p.select("two/all") == p.select("one/all"));  // same sources, so the same gather
+  CHECK(p.instances[p.by_name.at("two/scaled")].params["factor"].Scalar() == "4");
+  CHECK(p.instances[p.by_name.at("one/scaled")].params["factor"].Scalar() == "3");
+  // Pinning one include's swept var leaves the other's sweep alone.
+  Plan pinned = load_plan(dir / "main.yaml", ops, {{"one/seed", "2"}});
+  CHECK(pinned.select("one/noisy").size() == 1);
+  CHECK(pinned.select("two/noisy").size() == 2);
+
+  test::write_file(dir / "loop.yaml", "include: {me: loop.yaml}\nnodes:\n  a: {op: source}\n");
+  test::write_file(dir / "bad.yaml", "include: {x: missing.yaml, 'y z': sub.yaml}\nnodes:\n  a: {op: source}\n");
+  std::vector<std::string> errors;
+  for (const char* f : {"loop.yaml", "bad.yaml"}) {
+    try {
+      load_plan(dir / f, ops, {});
+    } catch (const GraphError& e) {
+      for (const auto& d : e.diagnostics) errors.push_back(d.str());
+    }
+  }
+  REQUIRE(errors.size() == 3);
+  CHECK(errors[0] == dir / "loop.yaml" + ":1:15: error: 'loop.yaml' includes itself (through " + dir / "loop.yaml" + ")");
+  CHECK(errors[1] == dir / "bad.yaml" + ":1:14: error: no graph file '" + dir / "missing.yaml" + "'");
+  CHECK(errors[2] == dir / "bad.yaml" + ":1:28: error: 'y z' is not a valid include name (letters, digits, _ and -)");
 }
