@@ -19,6 +19,7 @@ void register_all_ops(Registry& ops) {
   ops.add(train_op());
   ops.add(evaluate_op());
   ops.add(activations_op());
+  ops.add(model_summary_op());
   ops.add(pca_op());
   ops.add(tsne_op());
   ops.add(neighborhood_hit_op());

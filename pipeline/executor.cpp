@@ -258,7 +258,9 @@ struct Executor::Impl {
         for (const auto& [name, digest] : res[in.from[k]].digests)
           if (name.compare(0, prefix.size(), prefix) == 0) {
             ctx.inputs[in.port].push_back(load(in.from[k], name));
-            ctx.labels[in.port].push_back(name.substr(prefix.size()));
+            // A group listed among other sources keeps its source in each member's label.
+            const std::string member = name.substr(prefix.size());
+            ctx.labels[in.port].push_back(in.labels[k].empty() ? member : in.labels[k] + "/" + member);
           }
       }
     const auto started = std::chrono::steady_clock::now();

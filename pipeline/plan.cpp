@@ -195,7 +195,7 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
       const PortSpec* port = op[i] ? op[i]->input(in.port) : nullptr;
       if (port && in.listed && !port->gather)
         P.error(in.loc, "input '" + in.port + "' takes one NODE.PORT; only gathering inputs (like aggregate's x) take a list");
-      if (port && port->gather && up_op && up_op->output(in.node_port)->group)
+      if (port && port->gather && !in.listed && up_op && up_op->output(in.node_port)->group)
         P.error(in.loc, "input '" + in.port + "' gathers a sweep and cannot take the group '" + in.node_port + "'");
       preds[i].push_back(up->second);
     }

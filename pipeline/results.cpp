@@ -38,7 +38,9 @@ Results collect_results(const Plan& plan, const Store& store, const RunReport& r
       const Tensor t = store.read(r.key, port.name);
       if (t.dtype != DType::u8)
         throw std::runtime_error(inst.name + "." + port.name + " should hold a file's bytes (u8), holds " + dtype_name(t.dtype));
-      const std::string path = dir + "/" + inst.name + "." + port.file;
+      // An extension names the file after its instance; a whole name is used as it is.
+      const bool whole = port.file.find('.') != std::string::npos;
+      const std::string path = dir + "/" + (whole ? port.file : inst.name + "." + port.file);
       if (!same_content(path, t)) {
         std::filesystem::create_directories(dir);
         write_file_atomically(path, std::string(t.bytes.begin(), t.bytes.end()));

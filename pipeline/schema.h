@@ -40,7 +40,8 @@ struct PortSpec {
   // as outputs "port/name", and a consumer receives them all, names in `labels`.
   bool group = false;
   // A file output holds a file's bytes (u8, 1-D), e.g. a figure. The cache keeps it like any
-  // tensor; `untangle run` copies it to results/<graph>/<instance>.<file>.
+  // tensor; `untangle run` copies it to results/<graph>/<instance>.<file>, or, when `file` is
+  // a whole name ("summary.json"), to results/<graph>/<file>.
   std::string file{};
   // Shown at the end of every run, cached or not: text for people (a summary table).
   bool print = false;

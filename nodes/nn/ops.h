@@ -7,5 +7,6 @@ namespace untangle {
 OpSchema train_op();
 OpSchema evaluate_op();
 OpSchema activations_op();
+OpSchema model_summary_op();
 
 }  // namespace untangle

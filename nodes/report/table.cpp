@@ -2,6 +2,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 #include "nodes/report/ops.h"
 
 namespace untangle {
@@ -37,18 +39,45 @@ Outputs run(OpContext& ctx) {
     throw std::runtime_error("cells has " + std::to_string(cells.size()) + " values; " + std::to_string(rows.size()) +
                              " rows × " + std::to_string(cols.size()) + " columns need " +
                              std::to_string(rows.size() * cols.size()) + " (list them row by row)");
-  // The grid, headers included: [rows + 1, columns + 1].
+  // Text columns given in the graph (say, the published figures to compare with), after the cells.
+  std::vector<std::string> note_cols;
+  std::vector<std::vector<std::string>> notes;
+  const YAML::Node given = ctx.params["notes"];
+  if (given && !given.IsNull() && !given.IsMap()) throw std::runtime_error("notes must be a map: column name → one text per row");
+  for (auto it = given.begin(); given && given.IsMap() && it != given.end(); ++it) {
+    note_cols.push_back(it->first.as<std::string>());
+    notes.push_back(names(it->second, "notes column '" + note_cols.back() + "'"));
+    if (notes.back().size() != rows.size())
+      throw std::runtime_error("notes column '" + note_cols.back() + "' has " + std::to_string(notes.back().size()) +
+                               " entries for " + std::to_string(rows.size()) + " rows");
+  }
+  // The grid, headers included: [rows + 1, columns + 1]; and the same with every value's source.
   std::vector<std::string> grid = {""};
   grid.insert(grid.end(), cols.begin(), cols.end());
+  grid.insert(grid.end(), note_cols.begin(), note_cols.end());
+  nlohmann::json json_rows = nlohmann::json::array();
   for (std::size_t r = 0; r < rows.size(); ++r) {
     grid.push_back(rows[r]);
+    nlohmann::json row_cells = nlohmann::json::array();
     for (std::size_t c = 0; c < cols.size(); ++c) {
       const Tensor& t = cells[r * cols.size() + c];
-      if (!t.is_scalar()) throw std::runtime_error("cell " + labels[r * cols.size() + c] + " is " + shape_string(t.shape) + ", not a scalar");
+      const std::string& source = labels[r * cols.size() + c];
+      if (!t.is_scalar()) throw std::runtime_error("cell " + source + " is " + shape_string(t.shape) + ", not a scalar");
       grid.push_back(cell_text(t, digits));
+      nlohmann::json cell = {{"text", grid.back()}, {"source", source}};
+      if (t.dtype != DType::str) cell["value"] = t.at(0);
+      row_cells.push_back(cell);
     }
+    for (const auto& column : notes) {
+      grid.push_back(column[r]);
+      row_cells.push_back({{"text", column[r]}});
+    }
+    json_rows.push_back({{"name", rows[r]}, {"cells", row_cells}});
   }
-  const std::size_t width = cols.size() + 1;
+  std::vector<std::string> all_cols = cols;
+  all_cols.insert(all_cols.end(), note_cols.begin(), note_cols.end());
+  const nlohmann::json json = {{"title", ctx.string("title")}, {"columns", all_cols}, {"rows", json_rows}};
+  const std::size_t width = all_cols.size() + 1;
 
   // Plain text for the terminal: the first column left-aligned, numbers right-aligned.
   std::vector<std::size_t> w(width, 0);
@@ -79,7 +108,7 @@ Outputs run(OpContext& ctx) {
   table.shape = {grid.size() / width, width};
   Tensor file = Tensor::zeros<std::uint8_t>({csv.size()});
   std::copy(csv.begin(), csv.end(), file.data<std::uint8_t>());
-  return {{"table", table}, {"text", Tensor::text(lines)}, {"csv", file}};
+  return {{"table", table}, {"text", Tensor::text(lines)}, {"csv", file}, {"json", Tensor::text({json.dump()})}};
 }
 
 }  // namespace
@@ -95,13 +124,17 @@ OpSchema table_op() {
   text.print = true;
   PortSpec csv{"csv", "the table as CSV (u8 bytes)"};
   csv.file = "csv";
-  op.outputs = {{"table", "string [rows + 1, columns + 1]: headers in the first row and column"}, text, csv};
+  op.outputs = {{"table", "string [rows + 1, columns + 1]: headers in the first row and column"},
+                text,
+                csv,
+                {"json", "the table as JSON, each value with its source node.port (for the report op)"}};
   ParamSpec rows{"rows", ParamType::any, "row names, e.g. [raw PCA, raw t-SNE]", std::nullopt};
   ParamSpec cols{"columns", ParamType::any, "column names", std::nullopt};
   ParamSpec digits{"digits", ParamType::integer, "decimals shown for non-integer values", "4"};
   digits.min = 0;
   digits.max = 17;
-  op.params = {rows, cols, digits, {"title", ParamType::string, "a line above the table", "\"\""}};
+  ParamSpec notes{"notes", ParamType::any, "text columns after the cells: {column name: [one text per row]}", "{}"};
+  op.params = {rows, cols, digits, {"title", ParamType::string, "a line above the table", "\"\""}, notes};
   op.run = run;
   return op;
 }
