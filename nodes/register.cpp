@@ -27,6 +27,7 @@ void register_all_ops(Registry& ops) {
   ops.add(gaussian_ellipses_op());
   ops.add(plot_projection_op());
   ops.add(table_op());
+  ops.add(report_op());
 }
 
 }  // namespace untangle

@@ -47,7 +47,10 @@ void prefix_graph(GraphSpec& sub, const std::string& prefix) {
     n.name = pre(n.name);
     for (auto& in : n.inputs) in.node = pre(in.node);
     for (auto& o : n.over) o = pre(o);
-    for (auto& p : n.params) p.value = rename(p.value);
+    // New entries rather than assignment, which would rebind the YAML::Node, not replace it.
+    std::vector<ParamEntry> params;
+    for (const auto& p : n.params) params.push_back({p.name, p.key_loc, rename(p.value), p.loc});
+    n.params = std::move(params);
   }
 }
 
@@ -228,13 +231,19 @@ struct Reader {
       }
     }
     if (!has_nodes && included.empty()) error(root, "the graph has no 'nodes:' section");
-    // Included graphs come first, as if their nodes were written above the includer's.
-    for (auto sub = included.rbegin(); sub != included.rend(); ++sub) {
-      g.vars.insert(g.vars.begin(), sub->vars.begin(), sub->vars.end());
-      g.sweep.insert(g.sweep.begin(), sub->sweep.begin(), sub->sweep.end());
-      g.nodes.insert(g.nodes.begin(), sub->nodes.begin(), sub->nodes.end());
+    // Included graphs come first, as if their nodes were written above the includer's. The
+    // lists are built anew, never shifted: shifting assigns YAML::Nodes, and assigning a
+    // YAML::Node rebinds the node it refers to instead of replacing it.
+    included.push_back(std::move(g));
+    GraphSpec all;
+    all.file = included.back().file;
+    all.name = included.back().name;
+    for (auto& part : included) {
+      for (auto& v : part.vars) all.vars.push_back(std::move(v));
+      for (auto& s : part.sweep) all.sweep.push_back(std::move(s));
+      for (auto& n : part.nodes) all.nodes.push_back(std::move(n));
     }
-    return g;
+    return all;
   }
 };
 

@@ -42,7 +42,8 @@ Results collect_results(const Plan& plan, const Store& store, const RunReport& r
       const bool whole = port.file.find('.') != std::string::npos;
       const std::string path = dir + "/" + (whole ? port.file : inst.name + "." + port.file);
       if (!same_content(path, t)) {
-        std::filesystem::create_directories(dir);
+        // An included graph's instances ("manifold/raw_pca_plot") get a directory of their own.
+        std::filesystem::create_directories(std::filesystem::path(path).parent_path());
         write_file_atomically(path, std::string(t.bytes.begin(), t.bytes.end()));
       }
       out.files.push_back(path);

@@ -216,10 +216,10 @@ nodes:
 
 TEST_CASE("plan: include puts a graph's nodes and vars under a prefix; shared work is one instance") {
   test::TempDir dir;
-  test::write_file(dir / "sub.yaml", R"(vars: {f: 3}
+  test::write_file(dir / "sub.yaml", R"(vars: {f: 3, g: 5}
 sweep: {seed: [1, 2]}
 nodes:
-  data: {op: source}
+  data: {op: source, params: {value: "${g}"}}
   noisy: {op: scale, inputs: {x: data.y}, params: {factor: "${seed}"}}
   scaled: {op: scale, inputs: {x: data.y}, params: {factor: "${f}"}}
   all: {op: collect, inputs: {x: noisy.y}}
@@ -239,6 +239,7 @@ nodes:
   CHECK(p.select("two/all") == p.select("one/all"));  // same sources, so the same gather
   CHECK(p.instances[p.by_name.at("two/scaled")].params["factor"].Scalar() == "4");
   CHECK(p.instances[p.by_name.at("one/scaled")].params["factor"].Scalar() == "3");
+  CHECK(p.instances[p.by_name.at("one/data")].params["value"].Scalar() == "5");
   // Pinning one include's swept var leaves the other's sweep alone.
   Plan pinned = load_plan(dir / "main.yaml", ops, {{"one/seed", "2"}});
   CHECK(pinned.select("one/noisy").size() == 1);

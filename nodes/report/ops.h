@@ -6,5 +6,6 @@ namespace untangle {
 
 OpSchema plot_projection_op();
 OpSchema table_op();
+OpSchema report_op();
 
 }  // namespace untangle

@@ -33,12 +33,13 @@ std::string cell_text(const Tensor& t, int digits) {
 Outputs run(OpContext& ctx) {
   const auto rows = names(ctx.params["rows"], "rows"), cols = names(ctx.params["columns"], "columns");
   const auto digits = static_cast<int>(ctx.integer("digits"));
+  const bool by_rows = ctx.string("by") == "rows";
   const auto& cells = ctx.inputs["cells"];
   const auto& labels = ctx.labels["cells"];
   if (cells.size() != rows.size() * cols.size())
     throw std::runtime_error("cells has " + std::to_string(cells.size()) + " values; " + std::to_string(rows.size()) +
                              " rows × " + std::to_string(cols.size()) + " columns need " +
-                             std::to_string(rows.size() * cols.size()) + " (list them row by row)");
+                             std::to_string(rows.size() * cols.size()) + (by_rows ? " (list them row by row)" : " (list them column by column)"));
   // Text columns given in the graph (say, the published figures to compare with), after the cells.
   std::vector<std::string> note_cols;
   std::vector<std::vector<std::string>> notes;
@@ -60,8 +61,9 @@ Outputs run(OpContext& ctx) {
     grid.push_back(rows[r]);
     nlohmann::json row_cells = nlohmann::json::array();
     for (std::size_t c = 0; c < cols.size(); ++c) {
-      const Tensor& t = cells[r * cols.size() + c];
-      const std::string& source = labels[r * cols.size() + c];
+      const std::size_t at = by_rows ? r * cols.size() + c : c * rows.size() + r;
+      const Tensor& t = cells[at];
+      const std::string& source = labels[at];
       if (!t.is_scalar()) throw std::runtime_error("cell " + source + " is " + shape_string(t.shape) + ", not a scalar");
       grid.push_back(cell_text(t, digits));
       nlohmann::json cell = {{"text", grid.back()}, {"source", source}};
@@ -117,7 +119,8 @@ OpSchema table_op() {
   OpSchema op;
   op.name = "table";
   op.doc = "A table of scalars from several nodes, e.g. a summary of metrics.\nList the cells row by row: "
-           "`cells: [[a.x, a.y], [b.x, b.y]]`. `untangle run` prints the table at the end of every run and copies it "
+           "`cells: [[a.x, a.y], [b.x, b.y]]`, or with `by: columns` column by column, where a swept node's output "
+           "fills a column with one value per instance. `untangle run` prints the table at the end of every run and copies it "
            "as CSV to the results directory.";
   op.inputs = {{"cells", "scalars, row by row (a list of NODE.PORT, or a list of such lists)", false, true}};
   PortSpec text{"text", "the table as aligned text, a line per element"};
@@ -134,7 +137,10 @@ OpSchema table_op() {
   digits.min = 0;
   digits.max = 17;
   ParamSpec notes{"notes", ParamType::any, "text columns after the cells: {column name: [one text per row]}", "{}"};
-  op.params = {rows, cols, digits, {"title", ParamType::string, "a line above the table", "\"\""}, notes};
+  ParamSpec by{"by", ParamType::choice,
+               "how cells fill the table: row by row, or column by column (a column per swept source)", "rows"};
+  by.choices = {"rows", "columns"};
+  op.params = {rows, cols, digits, {"title", ParamType::string, "a line above the table", "\"\""}, notes, by};
   op.run = run;
   return op;
 }
