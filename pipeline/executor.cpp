@@ -113,6 +113,15 @@ struct Executor::Impl {
   std::vector<bool> selected, forced;
   std::vector<std::unique_ptr<std::mutex>> recompute_lock;
   std::mutex log_mutex;
+  // The live line on a terminal: how much is done, and each running op with how far it is.
+  struct Running {
+    std::chrono::steady_clock::time_point started;
+    double fraction = 0;
+    std::string what;  // the op's own words, e.g. "epoch 3/10"
+  };
+  std::map<std::size_t, Running> running;  // guarded by log_mutex, like the counts
+  std::size_t finished = 0, total = 0;
+  const std::chrono::steady_clock::time_point run_started = std::chrono::steady_clock::now();
 
   Impl(const Plan& p, Store& s, LogFn l, LogFn st, const RunOptions& opts)
       : plan(p), store(s), log(std::move(l)), status(std::move(st)), res(p.instances.size()),
@@ -129,11 +138,39 @@ struct Executor::Impl {
       for (const auto& in : plan.instances[i].inputs) todo.insert(todo.end(), in.from.begin(), in.from.end());
     }
     for (std::size_t i = 0; i < res.size(); ++i) recompute_lock.emplace_back(new std::mutex);
+    total = static_cast<std::size_t>(std::count(selected.begin(), selected.end(), true));
   }
 
   void say(const std::string& line) {
     std::lock_guard<std::mutex> lock(log_mutex);
     log(line);
+    show();
+  }
+
+  // With log_mutex held.
+  void show() {
+    if (!status || running.empty()) return;
+    const auto now = std::chrono::steady_clock::now();
+    std::string line = "  [" + std::to_string(finished) + "/" + std::to_string(total) + " done, " +
+                       std::to_string(total - finished - running.size()) + " waiting, " +
+                       seconds_text(std::chrono::duration<double>(now - run_started).count()) + "]";
+    for (const auto& [i, r] : running) {
+      const double spent = std::chrono::duration<double>(now - r.started).count();
+      char pct[16];
+      std::snprintf(pct, sizeof pct, " %.0f%%", 100 * r.fraction);
+      line += "  " + plan.instances[i].name + (r.fraction > 0 ? pct : "") + " " + seconds_text(spent);
+      if (r.fraction > 0.02) line += " ~" + seconds_text(spent * (1 - r.fraction) / r.fraction) + " left";
+      if (running.size() == 1 && !r.what.empty()) line += "  " + r.what;
+    }
+    constexpr std::size_t kWidth = 200;
+    if (line.size() > kWidth) line = line.substr(0, kWidth - 1) + "…";
+    status(line);
+  }
+
+  void finish(std::size_t i) {
+    std::lock_guard<std::mutex> lock(log_mutex);
+    running.erase(i);
+    ++finished;
   }
 
   // Digests of the files an op reads; false when one is missing and may not be fetched now.
@@ -243,6 +280,10 @@ struct Executor::Impl {
   void execute(std::size_t i) {
     const Instance& inst = plan.instances[i];
     NodeResult& r = res[i];
+    {
+      std::lock_guard<std::mutex> lock(log_mutex);
+      running[i] = {std::chrono::steady_clock::now(), 0, ""};
+    }
     say("  start   " + inst.name);
     OpContext ctx;
     ctx.params = inst.params;
@@ -270,18 +311,20 @@ struct Executor::Impl {
       const auto now = std::chrono::steady_clock::now();
       if (now - last < (status ? std::chrono::milliseconds(200) : std::chrono::milliseconds(30000))) return;
       last = now;
+      if (status) {
+        std::lock_guard<std::mutex> lock(log_mutex);
+        running[i].fraction = f;
+        running[i].what = what;
+        show();
+        return;
+      }
       const double spent = std::chrono::duration<double>(now - started).count();
       char text[64];
       std::snprintf(text, sizeof text, " %3.0f%% %s", 100 * f, seconds_text(spent).c_str());
       std::string line = "  ...     " + inst.name + text;
       if (f > 0.02) line += ", ~" + seconds_text(spent * (1 - f) / f) + " left";
       if (!what.empty()) line += "  " + what;
-      if (status) {
-        std::lock_guard<std::mutex> lock(log_mutex);
-        status(line);
-      } else {
-        say(line);
-      }
+      say(line);
     };
     ctx.log = [&](const std::string& text) {
       std::string block;
@@ -323,6 +366,14 @@ struct Executor::Impl {
   }
 
   void body(std::size_t i, Slots& slots) {
+    decide(i, slots);
+    if (!selected[i]) return;
+    finish(i);
+    std::lock_guard<std::mutex> lock(log_mutex);
+    show();
+  }
+
+  void decide(std::size_t i, Slots& slots) {
     NodeResult& r = res[i];
     const Instance& inst = plan.instances[i];
     if (!selected[i]) {
