@@ -78,7 +78,7 @@ std::string table_html(const json& t) {
 
 // One series as an SVG line chart, x = epoch (1, 2, …).
 std::string chart_svg(const std::string& name, const std::vector<double>& v) {
-  constexpr double W = 280, H = 170, L = 46, R = 10, T = 22, B = 26;
+  constexpr double W = 290, H = 170, L = 56, R = 10, T = 22, B = 26;
   double lo = *std::min_element(v.begin(), v.end()), hi = *std::max_element(v.begin(), v.end());
   if (hi - lo < 1e-12) lo -= 0.5, hi += 0.5;
   auto px = [&](std::size_t i) { return L + (v.size() > 1 ? (W - L - R) * i / (v.size() - 1.0) : (W - L - R) / 2); };
@@ -203,6 +203,7 @@ Outputs run(OpContext& ctx) {
 OpSchema report_op() {
   OpSchema op;
   op.name = "report";
+  op.version = 2;  // 2: wider margin for the curves' axis labels
   op.doc = "One self-contained HTML page of results (figures inlined, no network) and the same numbers as JSON.\n"
            "Every value names the node and port it came from. Sections: tables, model summaries, training curves, "
            "figures; each input lists its sources.";
