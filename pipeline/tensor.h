@@ -1,6 +1,7 @@
 // A tensor is the one value type that flows along graph edges and into the cache:
 // a dtype tag, a shape and row-major bytes. Ops convert to xtensor views as they need.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -59,6 +60,12 @@ struct Tensor {
     return t;
   }
   static Tensor text(std::vector<std::string> values);  // 1-D string tensor
+  // A file's content as a file output carries it (schema.h, PortSpec::file): u8, 1-D.
+  template <class Bytes> static Tensor file(const Bytes& content) {
+    Tensor t = zeros<std::uint8_t>({content.size()});
+    std::copy(content.begin(), content.end(), t.bytes.begin());
+    return t;
+  }
 
  private:
   template <class T> void check() const {

@@ -155,9 +155,7 @@ inline Registry test_registry() {
     std::string text;
     for (std::size_t i = 0; i < ctx.inputs.at("x").size(); ++i)
       text += ctx.labels.at("x")[i] + "=" + std::to_string(ctx.inputs.at("x")[i].at(0)) + ";";
-    Tensor bytes = Tensor::zeros<std::uint8_t>({text.size()});
-    std::copy(text.begin(), text.end(), bytes.data<std::uint8_t>());
-    return Outputs{{"note", Tensor::text({"total", text})}, {"file", bytes}};
+    return Outputs{{"note", Tensor::text({"total", text})}, {"file", Tensor::file(text)}};
   };
   r.add(report);
 

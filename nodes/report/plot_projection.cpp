@@ -265,16 +265,6 @@ Scene scene_of(const OpContext& ctx) {
 
 namespace untangle {
 
-namespace {
-
-Tensor bytes_tensor(const std::vector<unsigned char>& bytes) {
-  Tensor t = Tensor::zeros<std::uint8_t>({bytes.size()});
-  std::copy(bytes.begin(), bytes.end(), t.data<std::uint8_t>());
-  return t;
-}
-
-}  // namespace
-
 OpSchema plot_projection_op() {
   OpSchema op;
   op.name = "plot_projection";
@@ -301,7 +291,7 @@ OpSchema plot_projection_op() {
   op.params = {title, width, point_size};
   op.run = [](OpContext& ctx) {
     const plot::Scene s = plot::scene_of(ctx);
-    return Outputs{{"png", bytes_tensor(plot::png_of(s))}, {"svg", bytes_tensor(plot::svg_of(s))}};
+    return Outputs{{"png", Tensor::file(plot::png_of(s))}, {"svg", Tensor::file(plot::svg_of(s))}};
   };
   return op;
 }

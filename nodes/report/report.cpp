@@ -192,10 +192,7 @@ Outputs run(OpContext& ctx) {
                            "</title>\n<style>\n" + kStyle + "\n</style>\n<script>\n" + kScript +
                            "\n</script>\n</head>\n<body>\n<h1>" + escape(title) + "</h1>\n" + body + "</body>\n</html>\n";
   const std::string js = summary.dump(1) + "\n";
-  Tensor page = Tensor::zeros<std::uint8_t>({html.size()}), numbers = Tensor::zeros<std::uint8_t>({js.size()});
-  std::copy(html.begin(), html.end(), page.data<std::uint8_t>());
-  std::copy(js.begin(), js.end(), numbers.data<std::uint8_t>());
-  return {{"html", page}, {"summary", numbers}};
+  return {{"html", Tensor::file(html)}, {"summary", Tensor::file(js)}};
 }
 
 }  // namespace

@@ -108,9 +108,7 @@ Outputs run(OpContext& ctx) {
   }
   Tensor table = Tensor::text(grid);
   table.shape = {grid.size() / width, width};
-  Tensor file = Tensor::zeros<std::uint8_t>({csv.size()});
-  std::copy(csv.begin(), csv.end(), file.data<std::uint8_t>());
-  return {{"table", table}, {"text", Tensor::text(lines)}, {"csv", file}, {"json", Tensor::text({json.dump()})}};
+  return {{"table", table}, {"text", Tensor::text(lines)}, {"csv", Tensor::file(csv)}, {"json", Tensor::text({json.dump()})}};
 }
 
 }  // namespace
