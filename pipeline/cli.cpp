@@ -68,13 +68,7 @@ std::string number_text(const Tensor& t, std::size_t i) {
   return std::string(buf, r.ptr);
 }
 
-std::string csv_cell(const Tensor& t, std::size_t i) {
-  std::string s = number_text(t, i);
-  if (t.dtype != DType::str || s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
+std::string csv_cell(const Tensor& t, std::size_t i) { return csv_field(number_text(t, i)); }
 
 // A scalar as a bare value, a small table as CSV, anything larger as its shape.
 void print_tensor(const Tensor& t) {

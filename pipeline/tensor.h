@@ -77,4 +77,7 @@ struct Tensor {
 
 std::string shape_string(const std::vector<std::size_t>& shape);  // "[1000, 28, 28, 1]"
 
+// s as one CSV field: quoted, with quotes doubled, when it holds a comma, a quote or a newline.
+std::string csv_field(const std::string& s);
+
 }  // namespace untangle

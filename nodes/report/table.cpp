@@ -97,15 +97,7 @@ Outputs run(OpContext& ctx) {
     lines.push_back(line);
   }
   std::string csv;
-  for (std::size_t k = 0; k < grid.size(); ++k) {
-    std::string s = grid[k];
-    if (s.find_first_of(",\"\n") != std::string::npos) {
-      std::string q = "\"";
-      for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-      s = q + "\"";
-    }
-    csv += s + (k % width == width - 1 ? "\n" : ",");
-  }
+  for (std::size_t k = 0; k < grid.size(); ++k) csv += csv_field(grid[k]) + (k % width == width - 1 ? "\n" : ",");
   Tensor table = Tensor::text(grid);
   table.shape = {grid.size() / width, width};
   return {{"table", table}, {"text", Tensor::text(lines)}, {"csv", Tensor::file(csv)}, {"json", Tensor::text({json.dump()})}};
