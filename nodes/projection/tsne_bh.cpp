@@ -106,6 +106,19 @@ SparseP sparse_joint_probabilities(const std::vector<double>& x, std::size_t n, 
 
 namespace {
 
+struct Box {
+  double lo_x, hi_x, lo_y, hi_y;
+};
+
+Box bounds(const std::vector<double>& y) {
+  Box b{y[0], y[0], y[1], y[1]};
+  for (std::size_t i = 1; i < y.size() / 2; ++i) {
+    b.lo_x = std::min(b.lo_x, y[2 * i]), b.hi_x = std::max(b.hi_x, y[2 * i]);
+    b.lo_y = std::min(b.lo_y, y[2 * i + 1]), b.hi_y = std::max(b.hi_y, y[2 * i + 1]);
+  }
+  return b;
+}
+
 // A quadtree over the embedding. A cell is a leaf until a second, distinct point lands in it;
 // points at exactly the same place share a leaf, which keeps the depth finite.
 class QuadTree {
@@ -118,18 +131,13 @@ class QuadTree {
     std::uint32_t point;   // a leaf's point
   };
 
-  // Rebuilds the tree over y, inserting points in `order`; keeps its memory from the last build.
-  void build(const std::vector<double>& y, const std::vector<std::uint32_t>& order) {
+  // Rebuilds the tree over y (within `box`), inserting points in `order`; keeps its memory from
+  // the last build.
+  void build(const std::vector<double>& y, const Box& box, const std::vector<std::uint32_t>& order) {
     y_ = &y;
-    const std::size_t n = y.size() / 2;
-    double lo_x = y[0], hi_x = y[0], lo_y = y[1], hi_y = y[1];
-    for (std::size_t i = 1; i < n; ++i) {
-      lo_x = std::min(lo_x, y[2 * i]), hi_x = std::max(hi_x, y[2 * i]);
-      lo_y = std::min(lo_y, y[2 * i + 1]), hi_y = std::max(hi_y, y[2 * i + 1]);
-    }
-    const double half = std::max(hi_x - lo_x, hi_y - lo_y) / 2 * (1 + 1e-9) + 1e-12;
+    const double half = std::max(box.hi_x - box.lo_x, box.hi_y - box.lo_y) / 2 * (1 + 1e-9) + 1e-12;
     cells_.clear();
-    cells_.push_back({0, 0, (lo_x + hi_x) / 2, (lo_y + hi_y) / 2, half, 0, -1, 0});
+    cells_.push_back({0, 0, (box.lo_x + box.hi_x) / 2, (box.lo_y + box.hi_y) / 2, half, 0, -1, 0});
     for (auto i : order) insert(i);
     for (auto& c : cells_)
       if (c.count) c.mx /= c.count, c.my /= c.count;
@@ -188,14 +196,10 @@ class QuadTree {
 
 // Points in Z-order (the order of a quadtree walk): neighbours in the plane are handled one
 // after another, so they walk the same cells while those are still in cache.
-void z_order(const std::vector<double>& y, std::vector<std::pair<std::uint64_t, std::uint32_t>>& keyed,
+void z_order(const std::vector<double>& y, const Box& box, std::vector<std::pair<std::uint64_t, std::uint32_t>>& keyed,
              std::vector<std::uint32_t>& order) {
   const std::size_t n = y.size() / 2;
-  double lo_x = y[0], hi_x = y[0], lo_y = y[1], hi_y = y[1];
-  for (std::size_t i = 1; i < n; ++i) {
-    lo_x = std::min(lo_x, y[2 * i]), hi_x = std::max(hi_x, y[2 * i]);
-    lo_y = std::min(lo_y, y[2 * i + 1]), hi_y = std::max(hi_y, y[2 * i + 1]);
-  }
+  const double lo_x = box.lo_x, hi_x = box.hi_x, lo_y = box.lo_y, hi_y = box.hi_y;
   auto spread = [](std::uint64_t v) {  // the 21 low bits of v to every other bit
     v &= 0x1fffff;
     v = (v | v << 32) & 0x1f00000000ffffull;
@@ -215,9 +219,9 @@ void z_order(const std::vector<double>& y, std::vector<std::pair<std::uint64_t, 
   for (std::size_t i = 0; i < n; ++i) order[i] = keyed[i].second;
 }
 
-// What the walk reads of a cell, packed: two cells per cache line instead of one.
 constexpr std::size_t kGroup = 16;
 
+// What the walk reads of a cell, packed: two cells per cache line instead of one.
 struct HotCell {
   double mx, my, side2;  // centre of mass, squared side
   std::uint32_t count;
@@ -242,8 +246,9 @@ const BhGradient& BarnesHut::gradient(const std::vector<double>& y, double exagg
   const SparseP& p = p_;
   const std::size_t n = p.n;
   Work& w = *work_;
-  z_order(y, w.keyed, w.order);
-  w.tree.build(y, w.order);
+  const Box box = bounds(y);
+  z_order(y, box, w.keyed, w.order);
+  w.tree.build(y, box, w.order);
   w.cells.clear();
   for (const auto& c : w.tree.cells())
     w.cells.push_back({c.mx, c.my, 4 * c.half * c.half, c.count, c.child < 0 ? -1 - static_cast<std::int32_t>(c.point) : c.child});
