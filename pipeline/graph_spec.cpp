@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <functional>
+#include <map>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -18,38 +19,17 @@ GraphSpec parse_file(const std::string& path, Diagnostics& diags, std::vector<st
 // reference to them, so that it cannot collide with its includer or another include.
 void prefix_graph(GraphSpec& sub, const std::string& prefix) {
   auto pre = [&](const std::string& s) { return prefix + "/" + s; };
-  std::set<std::string> vars;
-  for (auto& v : sub.vars) vars.insert(v.name), v.name = pre(v.name);
-  for (auto& s : sub.sweep) vars.insert(s.var), s.var = pre(s.var);
-  std::function<YAML::Node(const YAML::Node&)> rename = [&](const YAML::Node& n) -> YAML::Node {
-    if (n.IsScalar()) {
-      std::string text = n.Scalar();
-      if (text.find("${") == std::string::npos) return n;
-      for (const auto& v : vars)
-        for (std::size_t at = 0; (at = text.find("${" + v + "}", at)) != std::string::npos; at += v.size() + prefix.size() + 4)
-          text.replace(at, v.size() + 3, "${" + pre(v) + "}");
-      YAML::Node out(text);
-      return out;
-    }
-    if (n.IsSequence()) {
-      YAML::Node out(YAML::NodeType::Sequence);
-      for (const auto& x : n) out.push_back(rename(x));
-      return out;
-    }
-    if (n.IsMap()) {
-      YAML::Node out(YAML::NodeType::Map);
-      for (auto it = n.begin(); it != n.end(); ++it) out[it->first] = rename(it->second);
-      return out;
-    }
-    return n;
-  };
+  // Every ${v} of the included graph now reads ${prefix/v}.
+  std::map<std::string, YAML::Node> renamed;
+  for (auto& v : sub.vars) renamed[v.name] = YAML::Node("${" + pre(v.name) + "}"), v.name = pre(v.name);
+  for (auto& s : sub.sweep) renamed[s.var] = YAML::Node("${" + pre(s.var) + "}"), s.var = pre(s.var);
   for (auto& n : sub.nodes) {
     n.name = pre(n.name);
     for (auto& in : n.inputs) in.node = pre(in.node);
     for (auto& o : n.over) o = pre(o);
     // New entries rather than assignment, which would rebind the YAML::Node, not replace it.
     std::vector<ParamEntry> params;
-    for (const auto& p : n.params) params.push_back({p.name, p.key_loc, rename(p.value), p.loc});
+    for (const auto& p : n.params) params.push_back({p.name, p.key_loc, substitute(p.value, renamed), p.loc});
     n.params = std::move(params);
   }
 }
@@ -316,6 +296,61 @@ GraphSpec parse_graph_text(const std::string& text, const std::string& file, Dia
 GraphSpec parse_graph_file(const std::string& path, Diagnostics& diags) {
   std::vector<std::string> including;
   return parse_file(path, diags, including);
+}
+
+std::string flow_text(const YAML::Node& n) {
+  if (n.IsScalar()) return n.Scalar();
+  YAML::Emitter e;
+  e << YAML::Flow << n;
+  return e.c_str();
+}
+
+void collect_refs(const YAML::Node& n, std::vector<std::string>& out) {
+  if (n.IsScalar()) {
+    const std::string& s = n.Scalar();
+    for (std::size_t p = s.find("${"); p != std::string::npos; p = s.find("${", p + 2)) {
+      auto e = s.find('}', p);
+      if (e == std::string::npos) break;
+      out.push_back(s.substr(p + 2, e - p - 2));
+    }
+  } else if (n.IsSequence()) {
+    for (const auto& x : n) collect_refs(x, out);
+  } else if (n.IsMap()) {
+    for (auto it = n.begin(); it != n.end(); ++it) collect_refs(it->second, out);
+  }
+}
+
+YAML::Node substitute(const YAML::Node& n, const std::map<std::string, YAML::Node>& vars) {
+  if (n.IsScalar()) {
+    const std::string& s = n.Scalar();
+    if (s.find("${") == std::string::npos) return n;
+    if (s.size() > 3 && s.compare(0, 2, "${") == 0 && s.back() == '}' && s.find('}') == s.size() - 1) {
+      auto it = vars.find(s.substr(2, s.size() - 3));
+      if (it != vars.end()) return YAML::Clone(it->second);
+    }
+    std::string out;
+    std::size_t pos = 0;
+    for (std::size_t p = s.find("${"); p != std::string::npos; p = s.find("${", pos)) {
+      auto e = s.find('}', p);
+      if (e == std::string::npos) break;
+      out += s.substr(pos, p - pos);
+      auto it = vars.find(s.substr(p + 2, e - p - 2));
+      out += it != vars.end() ? flow_text(it->second) : s.substr(p, e - p + 1);
+      pos = e + 1;
+    }
+    return YAML::Node(out + s.substr(pos));
+  }
+  if (n.IsSequence()) {
+    YAML::Node out(YAML::NodeType::Sequence);
+    for (const auto& x : n) out.push_back(substitute(x, vars));
+    return out;
+  }
+  if (n.IsMap()) {
+    YAML::Node out(YAML::NodeType::Map);
+    for (auto it = n.begin(); it != n.end(); ++it) out[it->first] = substitute(it->second, vars);
+    return out;
+  }
+  return n;
 }
 
 }  // namespace untangle

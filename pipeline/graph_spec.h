@@ -1,6 +1,7 @@
 // A graph file as written: vars, sweep and nodes, each with its position in the file so that
 // every later check can point at the offending text. Nothing here knows about ops.
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
@@ -63,5 +64,14 @@ GraphSpec parse_graph_text(const std::string& text, const std::string& file, Dia
 GraphSpec parse_graph_file(const std::string& path, Diagnostics& diags);
 
 bool valid_name(const std::string& s);  // node and var names: [A-Za-z_][A-Za-z0-9_-]*
+
+// Var references: the names inside ${...} in every scalar of n.
+void collect_refs(const YAML::Node& n, std::vector<std::string>& out);
+
+// n with var references replaced: "${v}" alone takes v's value with its type (a number stays a
+// number); inside longer text it is spliced in as text. Unknown vars are left as written.
+YAML::Node substitute(const YAML::Node& n, const std::map<std::string, YAML::Node>& vars);
+
+std::string flow_text(const YAML::Node& n);  // a scalar as it is, anything else as flow YAML
 
 }  // namespace untangle

@@ -15,64 +15,6 @@ std::string join(const std::vector<std::string>& v, const std::string& sep = ", 
   return s;
 }
 
-std::string emit_flow(const YAML::Node& n) {
-  if (n.IsScalar()) return n.Scalar();
-  YAML::Emitter e;
-  e << YAML::Flow << n;
-  return e.c_str();
-}
-
-// Names inside ${...} in every scalar of n.
-void collect_refs(const YAML::Node& n, std::vector<std::string>& out) {
-  if (n.IsScalar()) {
-    const std::string& s = n.Scalar();
-    for (std::size_t p = s.find("${"); p != std::string::npos; p = s.find("${", p + 2)) {
-      auto e = s.find('}', p);
-      if (e == std::string::npos) break;
-      out.push_back(s.substr(p + 2, e - p - 2));
-    }
-  } else if (n.IsSequence()) {
-    for (const auto& x : n) collect_refs(x, out);
-  } else if (n.IsMap()) {
-    for (auto it = n.begin(); it != n.end(); ++it) collect_refs(it->second, out);
-  }
-}
-
-// "${v}" alone takes v's value with its type (a number stays a number); inside longer text
-// it is spliced in as text.
-YAML::Node substitute(const YAML::Node& n, const std::map<std::string, YAML::Node>& vars) {
-  if (n.IsScalar()) {
-    const std::string& s = n.Scalar();
-    if (s.find("${") == std::string::npos) return n;
-    if (s.size() > 3 && s.compare(0, 2, "${") == 0 && s.back() == '}' && s.find('}') == s.size() - 1) {
-      auto it = vars.find(s.substr(2, s.size() - 3));
-      if (it != vars.end()) return YAML::Clone(it->second);
-    }
-    std::string out;
-    std::size_t pos = 0;
-    for (std::size_t p = s.find("${"); p != std::string::npos; p = s.find("${", pos)) {
-      auto e = s.find('}', p);
-      if (e == std::string::npos) break;
-      out += s.substr(pos, p - pos);
-      auto it = vars.find(s.substr(p + 2, e - p - 2));
-      out += it != vars.end() ? emit_flow(it->second) : s.substr(p, e - p + 1);
-      pos = e + 1;
-    }
-    return YAML::Node(out + s.substr(pos));
-  }
-  if (n.IsSequence()) {
-    YAML::Node out(YAML::NodeType::Sequence);
-    for (const auto& x : n) out.push_back(substitute(x, vars));
-    return out;
-  }
-  if (n.IsMap()) {
-    YAML::Node out(YAML::NodeType::Map);
-    for (auto it = n.begin(); it != n.end(); ++it) out[it->first] = substitute(it->second, vars);
-    return out;
-  }
-  return n;
-}
-
 template <class T> std::vector<std::string> names_of(const std::vector<T>& v) {
   std::vector<std::string> out;
   for (const auto& x : v) out.push_back(x.name);
@@ -300,7 +242,7 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
     std::vector<std::string> parts;
     for (auto s : vars) {
       const std::string& var = g.sweep[s].var;
-      parts.push_back(var.substr(var.rfind('/') + 1) + "=" + emit_flow(g.sweep[s].values[b[s]]));
+      parts.push_back(var.substr(var.rfind('/') + 1) + "=" + flow_text(g.sweep[s].values[b[s]]));
     }
     return join(parts, ",");
   };
@@ -364,7 +306,7 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
           if (!pi.from.empty()) inst.inputs.push_back(pi);
         }
 
-      std::string signature = inst.op->name + "\n" + emit_flow(inst.params) + "\n";
+      std::string signature = inst.op->name + "\n" + flow_text(inst.params) + "\n";
       for (const auto& in : inst.inputs)
         for (std::size_t k = 0; k < in.from.size(); ++k)
           signature += in.port + " " + std::to_string(in.from[k]) + "." + in.from_port + " " + in.labels[k] + "\n";
