@@ -14,13 +14,18 @@ namespace untangle {
 
 namespace {
 
+// x projected on its first k principal components, by the pca op.
+Tensor principal_points(const Tensor& x, std::size_t k) {
+  OpContext sub;
+  sub.inputs["x"] = {x};
+  sub.params = YAML::Load("{n_components: " + std::to_string(k) + "}");
+  return pca_op().run(sub).at("points");
+}
+
 // Points as doubles, row-major, reduced to `dims` principal components when they have more.
 std::vector<double> input_points(const Tensor& x, std::size_t n, std::size_t& d, std::size_t dims) {
   if (dims && d > dims) {
-    OpContext sub;
-    sub.inputs["x"] = {x};
-    sub.params = YAML::Load("{n_components: " + std::to_string(dims) + "}");
-    const Tensor reduced = pca_op().run(sub).at("points");
+    const Tensor reduced = principal_points(x, dims);
     d = dims;
     return std::vector<double>(reduced.data<float>(), reduced.data<float>() + n * d);
   }
@@ -36,10 +41,7 @@ std::vector<double> input_points(const Tensor& x, std::size_t n, std::size_t& d,
 std::vector<double> pca_layout(const std::vector<double>& v, std::size_t n, std::size_t d) {
   Tensor t = Tensor::zeros<double>({n, d});
   std::copy(v.begin(), v.end(), t.data<double>());
-  OpContext sub;
-  sub.inputs["x"] = {t};
-  sub.params = YAML::Load("{n_components: 2}");
-  const Tensor pts = pca_op().run(sub).at("points");
+  const Tensor pts = principal_points(t, 2);
   double mean = 0, var = 0;
   for (std::size_t i = 0; i < n; ++i) mean += pts.at(2 * i) / n;
   for (std::size_t i = 0; i < n; ++i) var += (pts.at(2 * i) - mean) * (pts.at(2 * i) - mean) / n;
