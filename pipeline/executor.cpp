@@ -171,6 +171,7 @@ struct Executor::Impl {
     std::lock_guard<std::mutex> lock(log_mutex);
     running.erase(i);
     ++finished;
+    show();
   }
 
   // Digests of the files an op reads; false when one is missing and may not be fetched now.
@@ -367,10 +368,7 @@ struct Executor::Impl {
 
   void body(std::size_t i, Slots& slots) {
     decide(i, slots);
-    if (!selected[i]) return;
-    finish(i);
-    std::lock_guard<std::mutex> lock(log_mutex);
-    show();
+    if (selected[i]) finish(i);
   }
 
   void decide(std::size_t i, Slots& slots) {
