@@ -206,6 +206,7 @@ int cmd_show(const GraphArgs& ga, const Registry& ops, const std::string& node) 
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.3f s", info.seconds);
     print_line("  wall     " + std::string(secs));
+    if (!info.timings.empty()) print_line("  timings\n" + indent(info.timings, "    "));
     print_line("  params\n" + indent(info.params, "    "));
     print_line("  inputs\n" + indent(info.inputs, "    "));
     print_line("  datasets");
@@ -272,23 +273,8 @@ int cmd_ops(const Registry& ops, const std::string& name) {
   print_line("  params");
   if (op->params.empty()) print_line("    (none)");
   for (const auto& p : op->params) {
-    std::string line = "    " + p.name + ": " + param_type_name(p.type);
-    if (p.type == ParamType::choice) {
-      std::string c;
-      for (const auto& x : p.choices) c += (c.empty() ? "" : "|") + x;
-      line += " (" + c + ")";
-    }
-    auto bound = [](double d) {
-      char b[32];
-      auto r = std::to_chars(b, b + sizeof b, d);
-      return std::string(b, r.ptr);
-    };
-    if (p.min && p.max) line += " in [" + bound(*p.min) + ", " + bound(*p.max) + "]";
-    else if (p.min) line += " >= " + bound(*p.min);
-    else if (p.max) line += " <= " + bound(*p.max);
-    line += p.default_value ? ", default " + *p.default_value : ", required";
-    if (!p.doc.empty()) line += ". " + p.doc;
-    print_line(line);
+    const std::string text = describe_param(p, "    ");
+    print_line(text.substr(0, text.size() - 1));
   }
   return 0;
 }

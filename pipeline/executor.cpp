@@ -358,6 +358,13 @@ struct Executor::Impl {
     info.params = params_yaml(*inst.op, inst.params);
     info.inputs = inputs_yaml(i);
     info.seconds = secs;
+    if (!ctx.timings.empty()) {
+      YAML::Emitter e;
+      e << YAML::BeginMap;
+      for (const auto& [name, values] : ctx.timings) e << YAML::Key << name << YAML::Value << YAML::Flow << values;
+      e << YAML::EndMap;
+      info.timings = e.c_str();
+    }
     store.write(info, out);
     r.digests.clear();
     for (const auto& [port, t] : out) r.digests[port] = t.digest();

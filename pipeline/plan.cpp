@@ -280,8 +280,13 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
           collect_refs(given->value, refs);
           // An unknown var is already reported; its unsubstituted text would only add noise.
           if (std::any_of(refs.begin(), refs.end(), [&](const std::string& r) { return !var_names.count(r); })) continue;
-          YAML::Node v = canonical_param(spec, substitute(given->value, values), err);
-          if (!err.empty()) P.error(given->loc, err + (refs.empty() || vars.empty() ? "" : " (in " + inst.name + ")"));
+          std::vector<ParamIssue> issues;
+          YAML::Node v = canonical_param(spec, substitute(given->value, values), issues, given->value);
+          for (const auto& is : issues) {
+            // A --set value has no place in a file; its marks count from its own text.
+            const Loc at = is.mark.is_null() || given->loc.line == 0 ? given->loc : Loc{given->loc.file, is.mark.line + 1, is.mark.column + 1};
+            P.error(at, is.message + (refs.empty() || vars.empty() ? "" : " (in " + inst.name + ")"));
+          }
           inst.params[spec.name] = v;
         } else if (spec.default_value) {
           inst.params[spec.name] = canonical_param(spec, YAML::Load(*spec.default_value), err);

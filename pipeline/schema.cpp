@@ -1,5 +1,6 @@
 #include "pipeline/schema.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -18,6 +19,10 @@ const char* param_type_name(ParamType t) {
     case ParamType::choice: return "choice";
     case ParamType::path: return "path";
     case ParamType::any: return "any";
+    case ParamType::list: return "list";
+    case ParamType::record: return "map";
+    case ParamType::variant: return "one of";
+    case ParamType::dict: return "map of names";
   }
   return "?";
 }
@@ -77,8 +82,6 @@ std::string shortest(double d) {
   return std::string(buf, p);
 }
 
-std::string fmt_bound(double d) { return shortest(d); }
-
 std::string emit_flow(const YAML::Node& n) {
   YAML::Emitter e;
   e << YAML::Flow << n;
@@ -87,62 +90,240 @@ std::string emit_flow(const YAML::Node& n) {
 
 }  // namespace
 
-YAML::Node canonical_param(const ParamSpec& spec, const YAML::Node& value, std::string& error) {
-  error.clear();
-  const bool scalar = value.IsScalar();
-  const std::string text = scalar ? value.Scalar() : std::string();
-  auto range_error = [&](double v) {
-    if (spec.min && v < *spec.min) return spec.name + " must be >= " + fmt_bound(*spec.min) + ", got " + text;
-    if (spec.max && v > *spec.max) return spec.name + " must be <= " + fmt_bound(*spec.max) + ", got " + text;
-    return std::string();
-  };
-  switch (spec.type) {
-    case ParamType::integer: {
-      std::int64_t v = 0;
-      if (!scalar || !parse_int(text, v)) {
-        error = spec.name + " must be an integer, got " + (scalar ? "'" + text + "'" : "a " + std::string(value.IsMap() ? "map" : "list"));
-        return {};
-      }
-      error = range_error(static_cast<double>(v));
-      return YAML::Node(std::to_string(v));
-    }
-    case ParamType::number: {
-      double v = 0;
-      if (!scalar || !parse_number(text, v)) {
-        error = spec.name + " must be a number, got " + (scalar ? "'" + text + "'" : "a " + std::string(value.IsMap() ? "map" : "list"));
-        return {};
-      }
-      error = range_error(v);
-      return YAML::Node(shortest(v));
-    }
-    case ParamType::boolean: {
-      bool b = false;
-      if (!scalar || !YAML::convert<bool>::decode(value, b)) {
-        error = spec.name + " must be true or false, got " + (scalar ? "'" + text + "'" : "a collection");
-        return {};
-      }
-      return YAML::Node(b ? "true" : "false");
-    }
-    case ParamType::string:
-    case ParamType::path:
-      if (!scalar) {
-        error = spec.name + " must be a " + param_type_name(spec.type) + ", got a collection";
-        return {};
-      }
-      return YAML::Node(text);
-    case ParamType::choice: {
-      std::string list;
-      for (const auto& c : spec.choices) list += (list.empty() ? "" : ", ") + c;
-      if (scalar)
-        for (const auto& c : spec.choices)
-          if (c == text) return YAML::Node(text);
-      error = spec.name + " must be one of " + list + ", got " + (scalar ? "'" + text + "'" : "a collection");
-      return {};
-    }
-    case ParamType::any:
-      return YAML::Clone(value);
+namespace {
+
+std::string kind(const YAML::Node& v) {
+  if (v.IsMap()) return "a map";
+  if (v.IsSequence()) return "a list";
+  if (!v.IsDefined() || v.IsNull()) return "nothing";
+  return "'" + v.Scalar() + "'";
+}
+
+std::string names_of(const std::vector<ParamSpec>& specs) {
+  std::string list;
+  for (const auto& f : specs) list += (list.empty() ? "" : ", ") + f.name;
+  return list;
+}
+
+std::string bounds_text(const ParamSpec& spec) {
+  const std::string lo = spec.min ? (spec.min_open ? "(" : "[") + shortest(*spec.min) : "";
+  const std::string hi = spec.max ? shortest(*spec.max) + (spec.max_open ? ")" : "]") : "";
+  if (spec.min && spec.max) return " in " + lo + ", " + hi;
+  if (spec.min) return std::string(spec.min_open ? " > " : " >= ") + shortest(*spec.min);
+  if (spec.max) return std::string(spec.max_open ? " < " : " <= ") + shortest(*spec.max);
+  return "";
+}
+
+// Walks a value and its schema together. `marks` is the same value as written in the file
+// (it may stop early where a ${var} stood for a whole collection); positions come from it, and
+// from the nearest enclosing node that has one.
+struct Canon {
+  std::vector<ParamIssue>& issues;
+
+  void fail(const YAML::Mark& at, std::string message) { issues.push_back({std::move(message), at}); }
+
+  static YAML::Mark here(const YAML::Node& marks, const YAML::Mark& outer) {
+    const YAML::Mark m = marks.IsDefined() ? marks.Mark() : YAML::Mark::null_mark();
+    return m.is_null() ? outer : m;
   }
-  return {};
+  static YAML::Node item(const YAML::Node& marks, std::size_t i) {
+    return marks.IsDefined() && marks.IsSequence() && i < marks.size() ? marks[i] : YAML::Node();
+  }
+  // The value and the key node of `key` in marks, when marks is a map that has it.
+  static std::pair<YAML::Node, YAML::Node> entry(const YAML::Node& marks, const std::string& key) {
+    if (marks.IsDefined() && marks.IsMap())
+      for (auto it = marks.begin(); it != marks.end(); ++it)
+        if (it->first.IsScalar() && it->first.Scalar() == key) return {it->second, it->first};
+    return {YAML::Node(), YAML::Node()};
+  }
+
+  bool in_range(const ParamSpec& spec, double v, const std::string& path, const std::string& text, const YAML::Mark& at) {
+    const bool low = spec.min && (spec.min_open ? v <= *spec.min : v < *spec.min);
+    const bool high = spec.max && (spec.max_open ? v >= *spec.max : v > *spec.max);
+    if (low || high) {
+      ParamSpec side = spec;  // name the bound that is broken, as people read one side at a time
+      (low ? side.max : side.min).reset();
+      fail(at, path + " must be" + bounds_text(side) + ", got " + text);
+    }
+    return !low && !high;
+  }
+
+  YAML::Node run(const ParamSpec& spec, const YAML::Node& value, const YAML::Node& marks, const std::string& path,
+                 const YAML::Mark& outer) {
+    const YAML::Mark at = here(marks, outer);
+    const bool scalar = value.IsScalar();
+    const std::string text = scalar ? value.Scalar() : std::string();
+    switch (spec.type) {
+      case ParamType::integer: {
+        std::int64_t v = 0;
+        if (!scalar || !parse_int(text, v)) return fail(at, path + " must be an integer, got " + kind(value)), YAML::Node();
+        in_range(spec, static_cast<double>(v), path, text, at);
+        return YAML::Node(std::to_string(v));
+      }
+      case ParamType::number: {
+        double v = 0;
+        if (!scalar || !parse_number(text, v)) return fail(at, path + " must be a number, got " + kind(value)), YAML::Node();
+        in_range(spec, v, path, text, at);
+        return YAML::Node(shortest(v));
+      }
+      case ParamType::boolean: {
+        bool b = false;
+        if (!scalar || !YAML::convert<bool>::decode(value, b))
+          return fail(at, path + " must be true or false, got " + kind(value)), YAML::Node();
+        return YAML::Node(b ? "true" : "false");
+      }
+      case ParamType::string:
+      case ParamType::path:
+        if (!scalar) return fail(at, path + " must be a " + param_type_name(spec.type) + ", got " + kind(value)), YAML::Node();
+        return YAML::Node(text);
+      case ParamType::choice: {
+        if (scalar)
+          for (const auto& c : spec.choices)
+            if (c == text) return YAML::Node(text);
+        std::string list;
+        for (const auto& c : spec.choices) list += (list.empty() ? "" : ", ") + c;
+        return fail(at, path + " must be one of " + list + ", got " + kind(value)), YAML::Node();
+      }
+      case ParamType::any:
+        return YAML::Clone(value);
+      case ParamType::list: return list(spec, value, marks, path, at);
+      case ParamType::record: return record(spec, value, marks, path, at);
+      case ParamType::variant: return variant(spec, value, marks, path, at);
+      case ParamType::dict: return dict(spec, value, marks, path, at);
+    }
+    return YAML::Node();
+  }
+
+  YAML::Node finish(const ParamSpec& spec, YAML::Node out, std::size_t issues_before) {
+    if (spec.complete && issues.size() == issues_before) spec.complete(out);
+    return out;
+  }
+
+  YAML::Node list(const ParamSpec& spec, const YAML::Node& value, const YAML::Node& marks, const std::string& path,
+                  const YAML::Mark& at) {
+    const std::size_t before = issues.size();
+    YAML::Node out(YAML::NodeType::Sequence);
+    if (spec.length && value.IsScalar()) {
+      const YAML::Node one = run(spec.items.at(0), value, marks, path, at);
+      for (std::size_t i = 0; i < spec.length; ++i) out.push_back(YAML::Clone(one));
+      return finish(spec, out, before);
+    }
+    if (!value.IsSequence()) {
+      fail(at, path + " must be a list" + (spec.length ? " of " + std::to_string(spec.length) + " or a single value" : "") +
+                   ", got " + kind(value));
+      return YAML::Node();
+    }
+    const double n = static_cast<double>(value.size());
+    if (spec.length && value.size() != spec.length)
+      fail(at, path + " must have " + std::to_string(spec.length) + " items, got " + std::to_string(value.size()));
+    else if ((spec.min && n < *spec.min) || (spec.max && n > *spec.max))
+      fail(at, path + " must have" + bounds_text(spec) + " items, got " + std::to_string(value.size()));
+    for (std::size_t i = 0; i < value.size(); ++i)
+      out.push_back(run(spec.items.at(0), value[i], item(marks, i), path + "[" + std::to_string(i) + "]", at));
+    return finish(spec, out, before);
+  }
+
+  YAML::Node record(const ParamSpec& spec, const YAML::Node& value, const YAML::Node& marks, const std::string& path,
+                    const YAML::Mark& at) {
+    const std::size_t before = issues.size();
+    if (!value.IsNull() && !value.IsMap()) {
+      fail(at, path + " must be a map (keys: " + names_of(spec.fields) + "), got " + kind(value));
+      return YAML::Node();
+    }
+    if (value.IsMap())
+      for (auto it = value.begin(); it != value.end(); ++it) {
+        const std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
+        if (std::none_of(spec.fields.begin(), spec.fields.end(), [&](const ParamSpec& f) { return f.name == key; }))
+          fail(here(entry(marks, key).second, at),
+               path + " has no key '" + key + "' (" + (spec.fields.empty() ? "it takes none" : "keys: " + names_of(spec.fields)) + ")");
+      }
+    YAML::Node out(YAML::NodeType::Map);
+    for (const auto& f : spec.fields) {
+      if (value.IsMap() && value[f.name]) {
+        out[f.name] = run(f, value[f.name], entry(marks, f.name).first, path + "." + f.name, at);
+      } else if (f.default_value) {
+        out[f.name] = run(f, YAML::Load(*f.default_value), YAML::Node(), path + "." + f.name, at);
+      } else if (!f.optional) {
+        fail(at, path + " needs key '" + f.name + "'");
+      }
+    }
+    return finish(spec, out, before);
+  }
+
+  YAML::Node variant(const ParamSpec& spec, const YAML::Node& value, const YAML::Node& marks, const std::string& path,
+                     const YAML::Mark& at) {
+    const std::size_t before = issues.size();
+    // Nodes are only ever bound here, never assigned to: yaml-cpp's assignment to a bound node
+    // rewrites the node it refers to, which would change the graph as written.
+    const bool named = value.IsScalar();
+    if (!named && !(value.IsMap() && value.size() == 1 && value.begin()->first.IsScalar())) {
+      fail(at, path + " must be one of " + names_of(spec.fields) + ", written NAME or {NAME: {...}}, got " + kind(value));
+      return YAML::Node();
+    }
+    const std::string tag = named ? value.Scalar() : value.begin()->first.Scalar();
+    const YAML::Node body = named ? YAML::Node() : value.begin()->second;
+    const auto written = entry(marks, tag);
+    const YAML::Mark tag_at = named ? at : here(written.second, at);
+    auto f = std::find_if(spec.fields.begin(), spec.fields.end(), [&](const ParamSpec& x) { return x.name == tag; });
+    if (f == spec.fields.end()) {
+      fail(tag_at, path + " must be one of " + names_of(spec.fields) + ", got '" + tag + "'");
+      return YAML::Node();
+    }
+    YAML::Node out(YAML::NodeType::Map);
+    out[tag] = run(*f, body, written.first, path + "." + tag, tag_at);
+    return finish(spec, out, before);
+  }
+
+  YAML::Node dict(const ParamSpec& spec, const YAML::Node& value, const YAML::Node& marks, const std::string& path,
+                  const YAML::Mark& at) {
+    const std::size_t before = issues.size();
+    YAML::Node out(YAML::NodeType::Map);
+    if (value.IsNull()) return finish(spec, out, before);
+    if (!value.IsMap()) return fail(at, path + " must be a map, got " + kind(value)), YAML::Node();
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (!it->first.IsScalar()) {
+        fail(at, path + " has a key that is not a name");
+        continue;
+      }
+      const std::string key = it->first.Scalar();
+      out[key] = run(spec.items.at(0), it->second, entry(marks, key).first, path + "." + key, at);
+    }
+    return finish(spec, out, before);
+  }
+};
+
+}  // namespace
+
+YAML::Node canonical_param(const ParamSpec& spec, const YAML::Node& value, std::vector<ParamIssue>& issues,
+                           const YAML::Node& marks) {
+  return Canon{issues}.run(spec, value, marks, spec.name, YAML::Mark::null_mark());
+}
+
+YAML::Node canonical_param(const ParamSpec& spec, const YAML::Node& value, std::string& error) {
+  std::vector<ParamIssue> issues;
+  YAML::Node out = canonical_param(spec, value, issues);
+  error = issues.empty() ? std::string() : issues.front().message;
+  return out;
+}
+
+std::string describe_param(const ParamSpec& p, const std::string& indent, bool keyed) {
+  std::string line = indent + p.name + ": " + param_type_name(p.type);
+  if (p.type == ParamType::choice) {
+    std::string c;
+    for (const auto& x : p.choices) c += (c.empty() ? "" : "|") + x;
+    line += " (" + c + ")";
+  }
+  if (p.type == ParamType::list && p.length) line += " of " + std::to_string(p.length) + " (or one value for all)";
+  if (p.type == ParamType::list && !p.length && (p.min || p.max)) line += ", length" + bounds_text(p);
+  else if (p.type != ParamType::list) line += bounds_text(p);
+  if (p.default_value) line += ", default " + *p.default_value;
+  else if (p.optional) line += ", optional";
+  else if (keyed) line += ", required";
+  if (!p.doc.empty()) line += ". " + p.doc;
+  line += "\n";
+  for (const auto& f : p.fields) line += describe_param(f, indent + "  ", p.type == ParamType::record);
+  for (const auto& f : p.items) line += describe_param(f, indent + "  ", false);
+  return line;
 }
 
 std::string params_key_text(const OpSchema& op, const YAML::Node& params) {

@@ -14,7 +14,15 @@
 
 namespace untangle {
 
-enum class ParamType { integer, number, boolean, string, choice, path, any };
+// Nested kinds describe structured params (a network's layers, an optimizer's settings) to the
+// last key, so that a typo is an error rather than a silently ignored setting, and two
+// spellings of one meaning canonicalise to one cache key.
+//   list     a sequence of `items[0]`
+//   record   a map with the keys `fields`, each one a ParamSpec; unknown keys are errors
+//   variant  one of `fields` (records), written `name`, `{name: {...}}` or `{name: null}`;
+//            canonically always `{name: {every key}}`
+//   dict     a map from free-form names to `items[0]`
+enum class ParamType { integer, number, boolean, string, choice, path, any, list, record, variant, dict };
 const char* param_type_name(ParamType t);
 
 struct ParamSpec {
@@ -22,11 +30,22 @@ struct ParamSpec {
   ParamType type = ParamType::number;
   std::string doc;
   std::optional<std::string> default_value;  // YAML text; none: the param is required
-  std::optional<double> min{}, max{};        // inclusive bounds for integer and number
+  std::optional<double> min{}, max{};        // bounds for integer and number; a list's length
+  bool min_open = false, max_open = false;   // bounds exclude the value itself (beta1 < 1)
   std::vector<std::string> choices{};        // for choice
   // Paths name where a file lives, not what it holds; the files themselves enter the key by
   // content (OpSchema::files), so moving a data directory does not invalidate anything.
   bool hashed = true;
+  // In a record: a key that may be left out although it has no fixed default (`complete`
+  // may fill it from other values, or the op derives it).
+  bool optional = false;
+  std::vector<ParamSpec> fields{};  // record: its keys; variant: its alternatives
+  std::vector<ParamSpec> items{};   // list and dict: one spec, for every element
+  // list: a fixed length; a scalar then stands for that many copies of itself (kernel: 5).
+  std::size_t length = 0;
+  // Fills in values that depend on others (a layer's default name, a pool's stride), after
+  // the value's own parts are canonical, so that writing them out does not change the key.
+  std::function<void(YAML::Node& value)> complete{};
 };
 
 struct PortSpec {
@@ -59,6 +78,10 @@ struct OpContext {
   std::function<void(double fraction, const std::string& what)> progress = [](double, const std::string&) {};
   // Text for the user (a model summary, a line per epoch), printed under the node's name.
   std::function<void(const std::string& text)> log = [](const std::string&) {};
+  // Wall-clock figures of this run (say, seconds per epoch). They differ on every run, so they
+  // go to the entry's metadata, shown by `untangle show`, and never into an output: an output
+  // that holds a time would never compare equal and would defeat early cutoff.
+  std::map<std::string, std::vector<double>> timings;
 
   bool has(const std::string& port) const;
   const Tensor& input(const std::string& port) const;  // the single tensor of a port
@@ -70,7 +93,12 @@ struct OpContext {
 
 struct OpSchema {
   std::string name;
-  int version = 1;  // bump when the op's output for the same inputs changes
+  // The key has no other way to know that the code changed: bump the version in the same
+  // commit as any change that alters the op's output bytes for the same inputs and params
+  // (a new default, another algorithm, a fixed bug), then update the op's row in
+  // tests/pinned_outputs.txt. The pinned-output test runs every registered op on fixed inputs
+  // and fails while a changed output still carries an old version.
+  int version = 1;
   std::string doc;
   std::vector<PortSpec> inputs, outputs;
   std::vector<ParamSpec> params;
@@ -85,9 +113,24 @@ struct OpSchema {
   const PortSpec* output(const std::string& n) const;
 };
 
-// Checks a value against a param's schema. On success returns the canonical form (so that
-// 0.5 and 5e-1 hash alike) and leaves `error` empty.
+// A problem with a param's value; `mark` is where in the graph file, when known.
+struct ParamIssue {
+  std::string message;
+  YAML::Mark mark = YAML::Mark::null_mark();
+};
+
+// Checks a value against a param's schema, however nested, and returns its canonical form:
+// numbers in shortest round-trip form (0.5 and 5e-1 alike), defaults filled in, record keys in
+// schema order. Every problem goes to `issues`, located through `marks`: the value as written
+// in the graph file (before ${var} substitution), whose nodes carry file positions.
+YAML::Node canonical_param(const ParamSpec& spec, const YAML::Node& value, std::vector<ParamIssue>& issues,
+                           const YAML::Node& marks = YAML::Node());
+// The same with the first problem only, for checks outside a graph file.
 YAML::Node canonical_param(const ParamSpec& spec, const YAML::Node& value, std::string& error);
+
+// The schema as text for `untangle ops`: a line per param, nested ones indented below.
+// `keyed`: the param is a key of an op or record, so whether it is required matters.
+std::string describe_param(const ParamSpec& spec, const std::string& indent, bool keyed = true);
 
 // Canonical text of a resolved param map, in schema order: the part of the cache key that
 // params contribute. Unhashed params are left out.

@@ -299,6 +299,7 @@ Store::State Store::inspect(const std::string& key, EntryInfo* info, std::string
       info->params = read_string_attr(f, "params");
       info->inputs = read_string_attr(f, "inputs");
       info->seconds = read_number_attr(f, "wall_time_s");
+      info->timings = H5Aexists(f, "timings") > 0 ? read_string_attr(f, "timings") : std::string();
       info->created = read_string_attr(f, "created");
     }
     return State::ok;
@@ -372,6 +373,7 @@ void Store::write(const EntryInfo& info, const Outputs& outputs) {
     write_string_attr(f, "params", info.params);
     write_string_attr(f, "inputs", info.inputs);
     write_number_attr(f, "wall_time_s", info.seconds);
+    if (!info.timings.empty()) write_string_attr(f, "timings", info.timings);
     write_string_attr(f, "created", now_utc());
     write_string_attr(f, "outputs", outputs.empty() ? "{}" : digests.c_str());
     check(H5Fflush(f, H5F_SCOPE_LOCAL), "flush");

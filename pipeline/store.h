@@ -20,6 +20,7 @@ struct EntryInfo {
   std::string params;  // YAML
   std::string inputs;  // YAML: port → content digests of what was read
   double seconds = 0;  // wall time of the op
+  std::string timings; // YAML: the op's own wall-clock figures (OpContext::timings); not content
   std::string created; // UTC, ISO 8601
   std::map<std::string, std::string> digests;  // output port → content digest
 };

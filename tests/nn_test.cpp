@@ -8,6 +8,7 @@
 #include "nodes/nn/dense.h"
 #include "nodes/nn/model.h"
 #include "nodes/nn/ops.h"
+#include "nodes/nn/optimizer.h"
 #include "nodes/nn/runner.h"
 #include "nodes/nn/simple_layers.h"
 #include "tests/checks.h"
@@ -204,13 +205,16 @@ TEST_CASE("nn: model mistakes are reported with the layer they are in") {
     return std::string("no error");
   };
   CHECK(error_of("[{dense: {units: 10}}]") ==
-        "layer 1 (dense): Dense takes flat inputs; add a flatten layer before it (input shape has 3 axes)");
-  CHECK(error_of("[flatten, {dense: {unit: 10}}]") == "layer 2 (dense): unknown setting 'unit' (dense takes units, activation, init, name)");
+        "model[0].dense: Dense takes flat inputs; add a flatten layer before it (input shape has 3 axes)");
+  CHECK(error_of("[flatten, {dense: {unit: 10}}]") == "model[1].dense has no key 'unit' (keys: units, activation, init, name)");
   CHECK(error_of("[flatten, {dense: {units: 10, activation: swish}}]") ==
-        "layer 2 (dense): unknown activation 'swish' (sigmoid, relu, tanh, softmax or linear)");
-  CHECK(error_of("[flatten, {lstm: {units: 4}}]").find("unknown layer type 'lstm'") != std::string::npos);
+        "model[1].dense.activation must be one of linear, sigmoid, relu, tanh, softmax, got 'swish'");
+  CHECK(error_of("[flatten, {lstm: {units: 4}}]") ==
+        "model[1] must be one of dense, conv2d, maxpool2d, flatten, activation, dropout, got 'lstm'");
   CHECK(error_of("[flatten, {dense: {units: 3, name: a}}, {dense: {units: 3, name: a}}]") ==
-        "layer 3 (dense): name 'a' is used twice");
+        "model[2].dense: name 'a' is used twice");
+  CHECK(error_of("[{conv2d: {filters: 2, kernel: [3, 0]}}]") == "model[0].conv2d.kernel[1] must be >= 1, got 0");
+  CHECK(error_of("[flatten, {dropout: {rate: 1}}]") == "model[1].dropout.rate must be < 1, got 1");
 }
 
 namespace {
@@ -228,7 +232,8 @@ void blobs(std::size_t n, std::vector<float>& x, std::vector<std::uint8_t>& y, s
   }
 }
 
-Outputs train_blobs(const std::string& optimizer, double lr, int epochs, std::uint64_t seed) {
+Outputs train_blobs(const std::string& optimizer, double lr, int epochs, std::uint64_t seed, std::size_t batch = 32,
+                    std::map<std::string, std::vector<double>>* timings = nullptr) {
   std::vector<float> xs;
   std::vector<std::uint8_t> ys;
   blobs(400, xs, ys, 1);
@@ -241,10 +246,12 @@ Outputs train_blobs(const std::string& optimizer, double lr, int epochs, std::ui
   ctx.inputs["y"] = {y};
   ctx.params = YAML::Load("{model: [{dense: {units: 8, activation: relu, init: he_uniform}}, {dropout: {rate: 0.1}}, "
                           "{dense: {units: 4, activation: softmax}}], loss: categorical_crossentropy, optimizer: {" +
-                          optimizer + ": {lr: " + std::to_string(lr) + "}}, batch_size: 32, epochs: " +
+                          optimizer + ": {lr: " + std::to_string(lr) + "}}, batch_size: " + std::to_string(batch) + ", epochs: " +
                           std::to_string(epochs) + ", seed: " + std::to_string(seed) +
                           ", shuffle: true, validation_split: 0.25}");
-  return train_op().run(ctx);
+  Outputs out = train_op().run(ctx);
+  if (timings) *timings = ctx.timings;
+  return out;
 }
 
 }  // namespace
@@ -260,18 +267,77 @@ TEST_CASE("nn: a separable problem is learned perfectly, with SGD and with Adam"
 }
 
 TEST_CASE("nn: the same seed gives bit-identical weights whatever the number of threads") {
-  Outputs one, many;
-  {
-    tbb::global_control c(tbb::global_control::max_allowed_parallelism, 1);
-    one = train_blobs("sgd", 0.1, 3, 7);
+  // 300 training rows in batches of 150: each batch spans three gradient chunks, whose sum is
+  // the part that thread scheduling could reorder.
+  constexpr std::size_t batch = 150;
+  static_assert(batch > 2 * Runner::kChunk, "a batch must span several chunks");
+  std::vector<Outputs> runs;
+  for (int threads : {1, 2, 4}) {
+    tbb::global_control c(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+    runs.push_back(train_blobs("sgd", 0.1, 3, 7, batch));
   }
-  {
-    tbb::global_control c(tbb::global_control::max_allowed_parallelism, 4);
-    many = train_blobs("sgd", 0.1, 3, 7);
-  }
-  for (const char* k : {"weights/dense_1/kernel", "weights/dense_1/bias", "weights/dense_2/kernel"})
-    CHECK(one.at(k).digest() == many.at(k).digest());
-  CHECK(train_blobs("sgd", 0.1, 3, 8).at("weights/dense_1/kernel").digest() != one.at("weights/dense_1/kernel").digest());
+  for (const char* k : {"weights/dense_1/kernel", "weights/dense_1/bias", "weights/dense_2/kernel", "history/loss"})
+    for (std::size_t t = 1; t < runs.size(); ++t) CHECK_MESSAGE(runs[0].at(k).digest() == runs[t].at(k).digest(), k);
+  CHECK(train_blobs("sgd", 0.1, 3, 8, batch).at("weights/dense_1/kernel").digest() !=
+        runs[0].at("weights/dense_1/kernel").digest());
+}
+
+TEST_CASE("nn: training twice gives equal digests for every output; its times are timings, not outputs") {
+  std::map<std::string, std::vector<double>> timings;
+  const Outputs a = train_blobs("sgd", 0.1, 3, 5, 32, &timings);
+  const Outputs b = train_blobs("sgd", 0.1, 3, 5);
+  REQUIRE(a.size() == b.size());
+  for (const auto& [name, t] : a) CHECK_MESSAGE(t.digest() == b.at(name).digest(), name);
+  CHECK(a.count("history/loss") == 1);
+  CHECK(a.count("history/seconds") == 0);
+  REQUIRE(timings.count("epoch_seconds") == 1);
+  CHECK(timings.at("epoch_seconds").size() == 3);
+  for (double s : timings.at("epoch_seconds")) CHECK(s >= 0);
+}
+
+TEST_CASE("nn: optimizer settings are checked key by key and bounded") {
+  auto error_of = [](const std::string& yaml) {
+    try {
+      Optimizer::parse(YAML::Load(yaml));
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error_of("{sgd: {lr: 0.5, momentun: 0.9}}") == "optimizer.sgd has no key 'momentun' (keys: lr, momentum, nesterov)");
+  CHECK(error_of("{adam: {beta1: 1}}") == "optimizer.adam.beta1 must be < 1, got 1");
+  CHECK(error_of("{adam: {beta2: 1.5}}") == "optimizer.adam.beta2 must be < 1, got 1.5");
+  CHECK(error_of("{adam: {epsilon: 0}}") == "optimizer.adam.epsilon must be > 0, got 0");
+  CHECK(error_of("{sgd: {lr: 0}}") == "optimizer.sgd.lr must be > 0, got 0");
+  CHECK(error_of("{sgd: {momentum: 1.01}}") == "optimizer.sgd.momentum must be <= 1, got 1.01");
+  CHECK(error_of("rmsprop") == "optimizer must be one of sgd, adam, got 'rmsprop'");
+  CHECK(error_of("{adam: {beta1: 0.99, beta2: 0.9}}") == "no error");
+  CHECK(Optimizer::parse(YAML::Load("{sgd: {lr: 0.5, momentum: 0.9, nesterov: true}}"))->describe() ==
+        "sgd lr 0.500000 momentum 0.900000 nesterov");
+}
+
+TEST_CASE("nn: train's nested params have one canonical form per meaning") {
+  const OpSchema op = train_op();
+  auto canon = [&](const char* param, const std::string& yaml) {
+    std::string error;
+    const YAML::Node v = canonical_param(*op.param(param), YAML::Load(yaml), error);
+    REQUIRE_MESSAGE(error.empty(), error);
+    YAML::Emitter e;
+    e << YAML::Flow << v;
+    return std::string(e.c_str());
+  };
+  CHECK(canon("optimizer", "{sgd: {lr: 0.5}}") == "{sgd: {lr: 0.5, momentum: 0, nesterov: false}}");
+  CHECK(canon("optimizer", "{sgd: {lr: 5e-1, momentum: 0.0, nesterov: no}}") == canon("optimizer", "{sgd: {lr: 0.5}}"));
+  CHECK(canon("optimizer", "adam") == "{adam: {lr: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-07}}");
+  // The seed CNN as written, and with every default spelled out: one model.
+  CHECK(canon("model", "[{conv2d: {filters: 32, kernel: 5, padding: same, activation: sigmoid}}, {maxpool2d: {pool: 2}}, flatten,"
+                       " {dense: {units: 10, activation: softmax}}]") ==
+        canon("model", "[{conv2d: {filters: 32, kernel: [5, 5], stride: 1, padding: same, activation: sigmoid, init: glorot_uniform,"
+                       " name: conv2d_1}}, {maxpool2d: {pool: 2, stride: 2, name: max_pooling2d_1}}, {flatten: {name: flatten_1}},"
+                       " {dense: {units: 10, activation: softmax, name: dense_1}}]"));
+  CHECK(canon("model", "[flatten, {dense: {units: 4, name: fc1}}, {dense: {units: 2}}]") ==
+        "[{flatten: {name: flatten_1}}, {dense: {units: 4, activation: linear, init: glorot_uniform, name: fc1}}, "
+        "{dense: {units: 2, activation: linear, init: glorot_uniform, name: dense_1}}]");
 }
 
 TEST_CASE("nn: a diverging loss stops training with the epoch, the batch and a suggestion") {

@@ -20,60 +20,18 @@ const std::map<std::string, std::string> kKerasPrefix = {
     {"dense", "dense"},     {"conv2d", "conv2d"},         {"maxpool2d", "max_pooling2d"},
     {"flatten", "flatten"}, {"activation", "activation"}, {"dropout", "dropout"}};
 
-template <class T> T get(const YAML::Node& args, const char* key, const T& fallback) {
-  return args[key] ? args[key].as<T>() : fallback;
-}
-
-std::unique_ptr<Layer> make_layer(const std::string& type, const YAML::Node& args) {
-  static const std::map<std::string, std::vector<std::string>> allowed = {
-      {"dense", {"units", "activation", "init", "name"}},
-      {"conv2d", {"filters", "kernel", "stride", "padding", "activation", "init", "name"}},
-      {"maxpool2d", {"pool", "stride", "name"}},
-      {"flatten", {"name"}},
-      {"activation", {"fn", "name"}},
-      {"dropout", {"rate", "name"}}};
-  if (!allowed.count(type))
-    throw std::invalid_argument("unknown layer type '" + type + "' (dense, conv2d, maxpool2d, flatten, activation, dropout)");
-  for (auto it = args.begin(); it != args.end(); ++it) {
-    const auto key = it->first.as<std::string>();
-    const auto& ok = allowed.at(type);
-    if (std::find(ok.begin(), ok.end(), key) == ok.end()) {
-      std::string list;
-      for (const auto& k : ok) list += (list.empty() ? "" : ", ") + k;
-      throw std::invalid_argument("unknown setting '" + key + "' (" + type + " takes " + list + ")");
-    }
-  }
-  const Init init = parse_init(get<std::string>(args, "init", "glorot_uniform"));
-  if (type == "dense") {
-    if (!args["units"]) throw std::invalid_argument("dense needs units");
-    const auto units = args["units"].as<long>();
-    if (units < 1) throw std::invalid_argument("units must be at least 1");
-    return std::make_unique<Dense>(static_cast<std::size_t>(units), parse_act(get<std::string>(args, "activation", "linear")), init);
-  }
-  if (type == "conv2d") {
-    if (!args["filters"] || !args["kernel"]) throw std::invalid_argument("conv2d needs filters and kernel");
-    std::size_t kh, kw;
-    if (args["kernel"].IsSequence()) kh = args["kernel"][0].as<std::size_t>(), kw = args["kernel"][1].as<std::size_t>();
-    else kh = kw = args["kernel"].as<std::size_t>();
-    const std::string padding = get<std::string>(args, "padding", "valid");
-    if (padding != "same" && padding != "valid") throw std::invalid_argument("padding must be same or valid");
-    return std::make_unique<Conv2D>(args["filters"].as<std::size_t>(), kh, kw, get<std::size_t>(args, "stride", 1),
-                                    padding == "same", parse_act(get<std::string>(args, "activation", "linear")), init);
-  }
-  if (type == "maxpool2d") {
-    const auto pool = get<std::size_t>(args, "pool", 2);
-    return std::make_unique<MaxPool2D>(pool, get<std::size_t>(args, "stride", pool));
-  }
+std::unique_ptr<Layer> make_layer(const std::string& type, const YAML::Node& a) {
+  auto size = [&](const char* key) { return a[key].as<std::size_t>(); };
+  auto act = [&](const char* key) { return parse_act(a[key].as<std::string>()); };
+  if (type == "dense") return std::make_unique<Dense>(size("units"), act("activation"), parse_init(a["init"].as<std::string>()));
+  if (type == "conv2d")
+    return std::make_unique<Conv2D>(size("filters"), a["kernel"][0].as<std::size_t>(), a["kernel"][1].as<std::size_t>(),
+                                    size("stride"), a["padding"].as<std::string>() == "same", act("activation"),
+                                    parse_init(a["init"].as<std::string>()));
+  if (type == "maxpool2d") return std::make_unique<MaxPool2D>(size("pool"), size("stride"));
   if (type == "flatten") return std::make_unique<Flatten>();
-  if (type == "activation") {
-    if (!args["fn"]) throw std::invalid_argument("activation needs fn");
-    return std::make_unique<Activation>(parse_act(args["fn"].as<std::string>()));
-  }
-  if (type == "dropout") {
-    const double rate = get<double>(args, "rate", 0.5);
-    if (rate < 0 || rate >= 1) throw std::invalid_argument("rate must be in [0, 1)");
-    return std::make_unique<Dropout>(rate);
-  }
+  if (type == "activation") return std::make_unique<Activation>(act("fn"));
+  if (type == "dropout") return std::make_unique<Dropout>(a["rate"].as<double>());
   throw std::logic_error("layer type " + type + " is declared but not built");
 }
 
@@ -91,43 +49,89 @@ std::string with_commas(std::size_t n) {
 
 }  // namespace
 
-Model Model::build(const YAML::Node& layers, const Shape& input) {
-  if (!layers.IsSequence() || layers.size() == 0) throw std::invalid_argument("model must be a non-empty list of layers");
+ParamSpec Model::schema() {
+  auto positive = [](const char* name, const char* doc, std::optional<std::string> dflt) {
+    ParamSpec p{name, ParamType::integer, doc, dflt};
+    p.min = 1;
+    return p;
+  };
+  ParamSpec act{"activation", ParamType::choice, "applied to the layer's output", "linear"};
+  act.choices = {"linear", "sigmoid", "relu", "tanh", "softmax"};
+  ParamSpec init{"init", ParamType::choice, "how the kernel starts (biases start at zero)", "glorot_uniform"};
+  init.choices = {"glorot_uniform", "he_uniform", "he_normal", "zeros"};
+  ParamSpec name{"name", ParamType::string, "the layer's name (Keras's default: type_N)", std::nullopt};
+  name.optional = true;
+  ParamSpec kernel{"kernel", ParamType::list, "height and width", std::nullopt};
+  kernel.length = 2;
+  kernel.items = {positive("size", "pixels", std::nullopt)};
+  ParamSpec padding{"padding", ParamType::choice, "same keeps the image size; valid only uses whole windows", "valid"};
+  padding.choices = {"same", "valid"};
+  ParamSpec stride = positive("stride", "window step; default: the pool size", std::nullopt);
+  stride.optional = true;
+  ParamSpec fn = act;
+  fn.name = "fn";
+  fn.default_value.reset();
+  ParamSpec rate{"rate", ParamType::number, "fraction of inputs zeroed while training", "0.5"};
+  rate.min = 0, rate.max = 1, rate.max_open = true;
+
+  auto layer = [&](const char* type, const char* doc, std::vector<ParamSpec> fields) {
+    ParamSpec p{type, ParamType::record, doc, std::nullopt};
+    p.fields = std::move(fields);
+    p.fields.push_back(name);
+    return p;
+  };
+  ParamSpec maxpool = layer("maxpool2d", "max pooling", {positive("pool", "window size", "2"), stride});
+  maxpool.complete = [](YAML::Node& a) {
+    if (!a["stride"]) a["stride"] = YAML::Clone(a["pool"]);
+  };
+  ParamSpec any_layer{"layer", ParamType::variant, "a layer type, or {type: {settings}}", std::nullopt};
+  any_layer.fields = {
+      layer("dense", "fully connected", {positive("units", "outputs", std::nullopt), act, init}),
+      layer("conv2d", "2-D convolution",
+            {positive("filters", "output channels", std::nullopt), kernel, positive("stride", "window step", "1"), padding, act, init}),
+      maxpool,
+      layer("flatten", "to one axis per sample", {}),
+      layer("activation", "a function applied element-wise", {fn}),
+      layer("dropout", "inverted dropout while training", {rate})};
+
+  ParamSpec model{"model", ParamType::list, "the layers, e.g. [flatten, {dense: {units: 10, activation: softmax}}]",
+                  std::nullopt};
+  model.min = 1;
+  model.items = {any_layer};
+  // Keras's default names: the snake-case class name and a per-type counter from 1.
+  model.complete = [](YAML::Node& layers) {
+    std::map<std::string, int> counters;
+    for (auto l : layers) {
+      const std::string type = l.begin()->first.as<std::string>();
+      YAML::Node a = l.begin()->second;
+      if (!a["name"]) a["name"] = kKerasPrefix.at(type) + "_" + std::to_string(++counters[type]);
+    }
+  };
+  return model;
+}
+
+Model Model::build(const YAML::Node& given, const Shape& input) {
+  std::string error;
+  const YAML::Node layers = canonical_param(schema(), given, error);
+  if (!error.empty()) throw std::invalid_argument(error);
   Model m;
   m.input = input;
-  m.spec = YAML::Node(YAML::NodeType::Sequence);
-  std::map<std::string, int> counters;
+  m.spec = layers;
   std::map<std::string, bool> taken;
   Shape shape = input;
   for (std::size_t i = 0; i < layers.size(); ++i) {
-    const YAML::Node& entry = layers[i];
-    std::string type;
-    YAML::Node args(YAML::NodeType::Map);
-    if (entry.IsScalar()) {
-      type = entry.Scalar();
-    } else if (entry.IsMap() && entry.size() == 1) {
-      type = entry.begin()->first.as<std::string>();
-      if (!entry.begin()->second.IsNull()) args = YAML::Clone(entry.begin()->second);
-    } else {
-      throw std::invalid_argument("layer " + std::to_string(i + 1) + " must be a layer type or {type: {settings}}");
-    }
+    const std::string type = layers[i].begin()->first.as<std::string>();
+    const YAML::Node args = layers[i].begin()->second;
     try {
       auto layer = make_layer(type, args);
-      const std::string name =
-          args["name"] ? args["name"].as<std::string>() : kKerasPrefix.at(type) + "_" + std::to_string(++counters[type]);
+      const std::string name = args["name"].as<std::string>();
       if (taken[name]) throw std::invalid_argument("name '" + name + "' is used twice");
       taken[name] = true;
       layer->name = name;
       shape = layer->build(shape);
-      args["name"] = name;
-      YAML::Node resolved(YAML::NodeType::Map);
-      resolved[type] = args;
-      m.spec.push_back(resolved);
       m.layers.push_back(std::move(layer));
-    } catch (const YAML::Exception& e) {
-      throw std::invalid_argument("layer " + std::to_string(i + 1) + " (" + type + "): " + e.msg);
     } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument("layer " + std::to_string(i + 1) + " (" + type + "): " + e.what());
+      throw std::invalid_argument("model[" + std::to_string(i) + "]." + type + ": " + e.what());
     }
   }
   return m;

@@ -14,9 +14,13 @@ namespace untangle::nn {
 
 class Model {
  public:
-  // layers: a YAML list such as [{dense: {units: 100, activation: sigmoid, name: fc1}}, flatten].
-  // Throws std::invalid_argument naming the layer for anything it cannot build.
+  // layers: a YAML list such as [{dense: {units: 100, activation: sigmoid, name: fc1}}, flatten],
+  // checked against schema(). Throws std::invalid_argument naming the layer for anything it
+  // cannot build.
   static Model build(const YAML::Node& layers, const Shape& input);
+  // The `model` param: each layer type with its settings, defaults and bounds. Its canonical
+  // form names every layer (Keras's dense_1, conv2d_2, ...) and every pool's stride.
+  static ParamSpec schema();
 
   void init(std::uint64_t seed);
   std::size_t param_count() const;

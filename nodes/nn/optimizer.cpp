@@ -85,38 +85,40 @@ class Adam : public Optimizer {
   State m_, v_;
 };
 
-double number(const YAML::Node& args, const char* key, double fallback, double lo, double hi) {
-  if (!args[key]) return fallback;
-  const double v = args[key].as<double>();
-  if (!(v >= lo && v <= hi))
-    throw std::invalid_argument(std::string(key) + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  return v;
-}
-
 }  // namespace
 
-std::unique_ptr<Optimizer> Optimizer::parse(const YAML::Node& spec) {
-  std::string name;
-  YAML::Node args(YAML::NodeType::Map);
-  if (spec.IsScalar()) {
-    name = spec.Scalar();
-  } else if (spec.IsMap() && spec.size() == 1) {
-    name = spec.begin()->first.as<std::string>();
-    if (!spec.begin()->second.IsNull()) args = spec.begin()->second;
-  } else {
-    throw std::invalid_argument("optimizer must be sgd, adam, or {sgd: {lr: ...}} / {adam: {lr: ...}}");
-  }
-  try {
-    if (name == "sgd")
-      return std::make_unique<Sgd>(number(args, "lr", 0.01, 0, 1e6), number(args, "momentum", 0, 0, 1),
-                                   args["nesterov"] && args["nesterov"].as<bool>());
-    if (name == "adam")
-      return std::make_unique<Adam>(number(args, "lr", 0.001, 0, 1e6), number(args, "beta1", 0.9, 0, 1),
-                                    number(args, "beta2", 0.999, 0, 1), number(args, "epsilon", 1e-7, 0, 1));
-  } catch (const YAML::Exception& e) {
-    throw std::invalid_argument("optimizer " + name + ": " + e.msg);
-  }
-  throw std::invalid_argument("unknown optimizer '" + name + "' (sgd or adam)");
+ParamSpec Optimizer::schema() {
+  auto number = [](const char* name, const char* doc, const char* dflt, double lo, double hi, bool lo_open, bool hi_open) {
+    ParamSpec p{name, ParamType::number, doc, dflt};
+    p.min = lo, p.max = hi, p.min_open = lo_open, p.max_open = hi_open;
+    return p;
+  };
+  ParamSpec sgd{"sgd", ParamType::record, "stochastic gradient descent, as Keras's SGD", std::nullopt};
+  sgd.fields = {number("lr", "learning rate", "0.01", 0, 1e6, true, false),
+                number("momentum", "velocity kept from the previous step", "0", 0, 1, false, false),
+                {"nesterov", ParamType::boolean, "Nesterov momentum", "false"}};
+  // Adam divides by 1 - beta^t, so a beta of 1 is out, and so is a zero epsilon.
+  ParamSpec adam{"adam", ParamType::record, "Adam, as Keras's", std::nullopt};
+  adam.fields = {number("lr", "learning rate", "0.001", 0, 1e6, true, false),
+                 number("beta1", "decay of the first moment", "0.9", 0, 1, false, true),
+                 number("beta2", "decay of the second moment", "0.999", 0, 1, false, true),
+                 number("epsilon", "added to the root of the second moment", "1e-07", 0, 1, true, false)};
+  ParamSpec opt{"optimizer", ParamType::variant, "the update rule: sgd or adam, e.g. {sgd: {lr: 0.5, momentum: 0.9}}",
+                "{sgd: {lr: 0.01}}"};
+  opt.fields = {sgd, adam};
+  return opt;
+}
+
+std::unique_ptr<Optimizer> Optimizer::parse(const YAML::Node& given) {
+  std::string error;
+  const YAML::Node spec = canonical_param(schema(), given, error);
+  if (!error.empty()) throw std::invalid_argument(error);
+  const std::string name = spec.begin()->first.as<std::string>();
+  const YAML::Node a = spec.begin()->second;
+  if (name == "sgd")
+    return std::make_unique<Sgd>(a["lr"].as<double>(), a["momentum"].as<double>(), a["nesterov"].as<bool>());
+  return std::make_unique<Adam>(a["lr"].as<double>(), a["beta1"].as<double>(), a["beta2"].as<double>(),
+                                a["epsilon"].as<double>());
 }
 
 }  // namespace untangle::nn

@@ -75,7 +75,8 @@ Outputs run(OpContext& ctx) {
   const std::size_t epochs = static_cast<std::size_t>(ctx.integer("epochs"));
   const std::size_t width = nn::volume(sample);
   const std::size_t batches = (n_train + bs - 1) / bs;
-  std::vector<double> h_loss, h_acc, h_val_loss, h_val_acc, h_secs;
+  std::vector<double> h_loss, h_acc, h_val_loss, h_val_acc;
+  std::vector<double>& h_secs = ctx.timings["epoch_seconds"];
   std::vector<float> xb(std::min(bs, n_train) * width);
   std::vector<std::uint8_t> yb(std::min(bs, n_train));
   std::vector<std::size_t> order(n_train);
@@ -131,7 +132,6 @@ Outputs run(OpContext& ctx) {
     out["history/val_loss"] = series(h_val_loss);
     out["history/val_accuracy"] = series(h_val_acc);
   }
-  out["history/seconds"] = series(h_secs);
   return out;
 }
 
@@ -140,23 +140,21 @@ Outputs run(OpContext& ctx) {
 OpSchema train_op() {
   OpSchema op;
   op.name = "train";
-  op.version = 2;  // 2: vectorised sigmoid
+  op.version = 3;  // 2: vectorised sigmoid; 3: canonical layers in `model`, no history/seconds
   op.doc =
-      "Trains a sequential network with categorical cross-entropy, as Keras's fit() does.\nmodel is a list of layers: "
-      "dense {units, activation, init, name}, conv2d {filters, kernel, stride, padding, activation, init, name}, "
-      "maxpool2d {pool, stride}, flatten, activation {fn}, dropout {rate}. The last layer must end in softmax.";
+      "Trains a sequential network with categorical cross-entropy, as Keras's fit() does.\nmodel is a list of layers "
+      "(dense, conv2d, maxpool2d, flatten, activation, dropout; settings below). The last layer must end in softmax.";
   op.inputs = {{"x", "float32 samples, first axis = sample"},
                {"y", "integer class labels, one per sample"},
                {"val_x", "validation samples (instead of validation_split)", true},
                {"val_y", "validation labels", true}};
   op.outputs = {{"weights", "one dataset per layer variable, Keras layout: <layer>/kernel, <layer>/bias", false, false, true},
                 {"model", "the architecture as YAML (input shape and layers), for evaluate and activations"},
-                {"history", "per epoch: loss, accuracy, val_loss, val_accuracy (when validating), seconds", false, false, true}};
-  ParamSpec model{"model", ParamType::any, "the layers, e.g. [{dense: {units: 10, activation: softmax}}]", std::nullopt};
+                {"history", "per epoch: loss, accuracy, val_loss, val_accuracy (when validating); seconds per epoch are in the entry's timings", false, false, true}};
+  ParamSpec model = Model::schema();
   ParamSpec loss{"loss", ParamType::choice, "the loss (over a softmax output)", "categorical_crossentropy"};
   loss.choices = {"categorical_crossentropy"};
-  ParamSpec optimizer{"optimizer", ParamType::any, "sgd {lr, momentum, nesterov} or adam {lr, beta1, beta2, epsilon}",
-                      "{sgd: {lr: 0.01}}"};
+  ParamSpec optimizer = nn::Optimizer::schema();
   ParamSpec batch{"batch_size", ParamType::integer, "samples per gradient step", "32"};
   batch.min = 1;
   ParamSpec epochs{"epochs", ParamType::integer, "passes over the training data", "1"};

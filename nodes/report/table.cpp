@@ -121,12 +121,20 @@ OpSchema table_op() {
                 text,
                 csv,
                 {"json", "the table as JSON, each value with its source node.port (for the report op)"}};
-  ParamSpec rows{"rows", ParamType::any, "row names, e.g. [raw PCA, raw t-SNE]", std::nullopt};
-  ParamSpec cols{"columns", ParamType::any, "column names", std::nullopt};
+  ParamSpec name{"name", ParamType::string, "", std::nullopt};
+  ParamSpec rows{"rows", ParamType::list, "row names, e.g. [raw PCA, raw t-SNE]", std::nullopt};
+  rows.min = 1;
+  rows.items = {name};
+  ParamSpec cols = rows;
+  cols.name = "columns";
+  cols.doc = "column names";
   ParamSpec digits{"digits", ParamType::integer, "decimals shown for non-integer values", "4"};
   digits.min = 0;
   digits.max = 17;
-  ParamSpec notes{"notes", ParamType::any, "text columns after the cells: {column name: [one text per row]}", "{}"};
+  ParamSpec column{"column", ParamType::list, "one text per row", std::nullopt};
+  column.items = {name};
+  ParamSpec notes{"notes", ParamType::dict, "text columns after the cells: {column name: [one text per row]}", "{}"};
+  notes.items = {column};
   ParamSpec by{"by", ParamType::choice,
                "how cells fill the table: row by row, or column by column (a column per swept source)", "rows"};
   by.choices = {"rows", "columns"};
