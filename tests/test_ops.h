@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <oneapi/tbb/parallel_for.h>
+
 #include "pipeline/registry.h"
 
 namespace untangle::test {
@@ -75,6 +77,24 @@ inline Registry test_registry() {
     return Outputs{{"y", Tensor::scalar(ctx.number("value"))}};
   };
   r.add(source);
+
+  // Like source, but its work is a TBB parallel loop of slow steps, as real ops have: a thread
+  // waiting inside the loop may pick up other tasks.
+  OpSchema spread;
+  spread.name = "spread";
+  spread.outputs = {{"y", ""}};
+  spread.params = {{"value", ParamType::number, "", "1"}, {"steps", ParamType::integer, "", "64"}, ms};
+  spread.run = [](OpContext& ctx) {
+    auto g = calls().enter(ctx.instance);
+    tbb::parallel_for(
+        tbb::blocked_range<int>(0, static_cast<int>(ctx.integer("steps"))),
+        [&](const tbb::blocked_range<int>& r) {
+          for (int k = r.begin(); k < r.end(); ++k) pause_ms(ctx);
+        },
+        tbb::simple_partitioner());
+    return Outputs{{"y", Tensor::scalar(ctx.number("value"))}};
+  };
+  r.add(spread);
 
   OpSchema scale;
   scale.name = "scale";
