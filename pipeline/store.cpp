@@ -352,7 +352,7 @@ std::vector<DatasetInfo> Store::datasets(const std::string& key) const {
 void Store::write(const EntryInfo& info, const Outputs& outputs) {
   quiet();
   const std::string path = path_of(info.key);
-  fs::create_directories(fs::path(path).parent_path());
+  make_directories(fs::path(path).parent_path());
   TempPath tmp(path);
   {
     // 1.8+ object headers carry checksums, so a damaged header is caught on open.
@@ -402,7 +402,7 @@ void Store::record_refs(const std::string& graph_path, const std::vector<std::st
   std::error_code ec;
   const std::string abs = fs::absolute(graph_path, ec).lexically_normal().string();
   const std::string dir = root_ + "/refs";
-  fs::create_directories(dir, ec);
+  make_directories(dir);
   const std::string file = dir + "/" + hash_text(abs) + ".keys";
   std::set<std::string> all(keys.begin(), keys.end());
   if (merge) {
