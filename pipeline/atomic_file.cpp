@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -49,6 +50,19 @@ void fsync_path(const std::string& path) {
   if (rc != 0) throw std::runtime_error(path + ": fsync failed: " + std::strerror(errno));
 }
 
+// A rename or a new file is a change to its directory, which reaches the disk only when the
+// directory itself is synced; until then a power cut can undo it.
+void fsync_directory(const std::filesystem::path& dir) {
+  const std::string path = dir.empty() ? "." : dir.string();
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) throw std::runtime_error(path + ": " + std::strerror(errno));
+  int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  // EINVAL: a file system that cannot sync a directory; it offers nothing better.
+  if (rc != 0 && err != EINVAL) throw std::runtime_error(path + ": fsync failed: " + std::strerror(err));
+}
+
 volatile sig_atomic_t g_signal = 0;
 
 }  // namespace
@@ -77,12 +91,25 @@ void TempPath::create(const std::function<void(const std::string&)>& make) {
 
 void TempPath::commit() {
   fsync_path(path_);
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.m);
-  if (::rename(path_.c_str(), target_.c_str()) != 0)
-    throw std::runtime_error(target_ + ": cannot rename into place: " + std::strerror(errno));
-  r.paths.erase(path_);
-  committed_ = true;
+  {
+    Registry& r = registry();
+    std::lock_guard<std::mutex> lock(r.m);
+    if (::rename(path_.c_str(), target_.c_str()) != 0)
+      throw std::runtime_error(target_ + ": cannot rename into place: " + std::strerror(errno));
+    r.paths.erase(path_);
+    committed_ = true;
+  }
+  fsync_directory(std::filesystem::path(target_).parent_path());
+}
+
+void make_directories(const std::string& dir) {
+  const std::filesystem::path p(dir);
+  std::error_code ec;
+  if (p.empty() || std::filesystem::is_directory(p, ec)) return;
+  make_directories(p.parent_path().string());
+  if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST) throw std::runtime_error(dir + ": " + std::strerror(errno));
+  // Also when another process made it just now: it may not have synced it yet.
+  fsync_directory(p.parent_path());
 }
 
 void write_file_atomically(const std::string& target, const std::string& content) {

@@ -18,7 +18,7 @@ class TempPath {
   const std::string& path() const { return path_; }
   // Runs make(path) to create the file. Throws if the process is being interrupted.
   void create(const std::function<void(const std::string&)>& make);
-  void commit();  // fsync, then rename onto the target
+  void commit();  // fsync, rename onto the target, fsync the directory
 
  private:
   std::string path_, target_;
@@ -26,6 +26,10 @@ class TempPath {
 };
 
 void write_file_atomically(const std::string& target, const std::string& content);
+
+// Creates `dir` and its missing parents, each synced into its parent directory, so that what
+// is later written there survives a power cut.
+void make_directories(const std::string& dir);
 
 // From here on SIGINT, SIGTERM and SIGHUP wake a thread of their own, which removes every
 // temporary file and then lets the signal end the process.

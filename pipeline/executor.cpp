@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <exception>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/task.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include "pipeline/hash.h"
 
@@ -74,6 +76,32 @@ std::string seconds_text(double s) {
   return buf;
 }
 
+// oneTBB's library is not built with ThreadSanitizer, so TSan cannot see that a flow-graph node
+// starts only after the nodes it reads have finished, and reports their results as races.
+// These state that order; outside a TSan build they are nothing.
+#if defined(__SANITIZE_THREAD__)
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+void publish(const void* p) { __tsan_release(const_cast<void*>(p)); }
+void receive(const void* p) { __tsan_acquire(const_cast<void*>(p)); }
+#else
+void publish(const void*) {}
+void receive(const void*) {}
+#endif
+// What run() set up before the first node starts, the nodes' bodies included: a node reads
+// its own captures, so this order is stated on an address that needs none.
+char run_set_up;
+
+std::string message_of(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
 std::set<std::size_t> select_all(const Plan& plan, const std::vector<std::string>& names, const char* flag) {
   std::set<std::size_t> out;
   for (const auto& n : names) {
@@ -109,15 +137,33 @@ struct Executor::Impl {
   const Plan& plan;
   Store& store;
   LogFn log, status;
+  // res[i] is written only by instance i's own flow-graph node; its consumers start after
+  // that and read it without a lock.
   std::vector<NodeResult> res;
   std::vector<bool> selected, forced;
-  std::vector<std::unique_ptr<std::mutex>> recompute_lock;
+
+  // What an op run gives the node that ran it.
+  struct Ran {
+    std::map<std::string, std::string> digests;
+    double seconds = 0;
+  };
+  // A finished instance run again because a consumer found its entry damaged. Consumers read
+  // res[j] meanwhile, so the outcome is kept here, and folded into res[j] after the run.
+  struct Recompute {
+    std::mutex m;  // held while it runs; the other consumers wait for it
+    bool tried = false;
+    std::unique_ptr<Ran> ran;  // null when another process had repaired the entry
+    std::exception_ptr error;
+  };
+  std::vector<std::unique_ptr<Recompute>> recomputes;
+
   std::mutex log_mutex;
   // The live line on a terminal: how much is done, and each running op with how far it is.
   struct Running {
     std::chrono::steady_clock::time_point started;
     double fraction = 0;
     std::string what;  // the op's own words, e.g. "epoch 3/10"
+    bool again = false;  // a recompute of an instance already counted as done
   };
   std::map<std::size_t, Running> running;  // guarded by log_mutex, like the counts
   std::size_t finished = 0, total = 0;
@@ -137,7 +183,7 @@ struct Executor::Impl {
       selected[i] = true;
       for (const auto& in : plan.instances[i].inputs) todo.insert(todo.end(), in.from.begin(), in.from.end());
     }
-    for (std::size_t i = 0; i < res.size(); ++i) recompute_lock.emplace_back(new std::mutex);
+    for (std::size_t i = 0; i < res.size(); ++i) recomputes.emplace_back(new Recompute);
     total = static_cast<std::size_t>(std::count(selected.begin(), selected.end(), true));
   }
 
@@ -151,8 +197,9 @@ struct Executor::Impl {
   void show() {
     if (!status || running.empty()) return;
     const auto now = std::chrono::steady_clock::now();
+    const auto first_runs = std::count_if(running.begin(), running.end(), [](const auto& r) { return !r.second.again; });
     std::string line = "  [" + std::to_string(finished) + "/" + std::to_string(total) + " done, " +
-                       std::to_string(total - finished - running.size()) + " waiting, " +
+                       std::to_string(total - finished - first_runs) + " waiting, " +
                        seconds_text(std::chrono::duration<double>(now - run_started).count()) + "]";
     for (const auto& [i, r] : running) {
       const double spent = std::chrono::duration<double>(now - r.started).count();
@@ -253,20 +300,44 @@ struct Executor::Impl {
   }
 
   Tensor load(std::size_t j, const std::string& port) {
+    Tensor t;
     try {
-      return store.read(res[j].key, port);
+      t = store.read(res[j].key, port);
     } catch (const DamagedEntry& d) {
-      std::lock_guard<std::mutex> lock(*recompute_lock[j]);
+      recompute(j, d.what());
+      t = store.read(res[j].key, port);
+    }
+    // The reader's key names the digest it expects; computing from other bytes would cache a
+    // result under a key that does not describe it.
+    const auto expected = res[j].digests.find(port);
+    if (expected == res[j].digests.end() || expected->second != t.digest())
+      throw std::runtime_error(plan.instances[j].name + "." + port +
+                               " changed when recomputed (its op is not deterministic); run again");
+    return t;
+  }
+
+  // Runs j again after a consumer found its entry damaged: once, however many consumers find
+  // it. Isolated, so that a thread waiting inside j's op (in a parallel loop) takes up no
+  // other task, such as another consumer of j, which would wait for this very recompute.
+  void recompute(std::size_t j, const std::string& why) {
+    Recompute& rc = *recomputes[j];
+    std::lock_guard<std::mutex> lock(rc.m);
+    if (!rc.tried) {
+      rc.tried = true;
+      // Another process sharing the cache may have replaced the entry meanwhile.
       if (store.lookup(res[j].key) != Store::State::ok || !verified(j)) {
-        say("  damaged " + std::string(d.what()) + "; recomputing " + plan.instances[j].name);
+        say("  damaged " + why + "; recomputing " + plan.instances[j].name);
         store.discard(res[j].key);
-        auto before = res[j].digests;
-        execute(j);
-        if (res[j].digests != before)
+        try {
+          tbb::this_task_arena::isolate([&] { rc.ran = std::make_unique<Ran>(execute(j, true)); });
+        } catch (...) {
+          rc.error = std::current_exception();
+        }
+        if (rc.ran && rc.ran->digests != res[j].digests)
           say("  warning " + plan.instances[j].name + " gave different output when recomputed; its op is not deterministic");
       }
-      return store.read(res[j].key, port);
     }
+    if (rc.error) throw std::runtime_error("recomputing " + plan.instances[j].name + ": " + message_of(rc.error));
   }
 
   bool verified(std::size_t j) {
@@ -278,13 +349,23 @@ struct Executor::Impl {
     }
   }
 
-  void execute(std::size_t i) {
+  // Runs instance i's op and caches what it gives. `again`: i has finished before, and this
+  // recomputes its damaged entry.
+  Ran execute(std::size_t i, bool again = false) {
     const Instance& inst = plan.instances[i];
-    NodeResult& r = res[i];
+    const std::string& key = res[i].key;
     {
       std::lock_guard<std::mutex> lock(log_mutex);
-      running[i] = {std::chrono::steady_clock::now(), 0, ""};
+      running[i] = {std::chrono::steady_clock::now(), 0, "", again};
     }
+    struct Stopped {  // off the live line however the op ends
+      Impl& impl;
+      std::size_t i;
+      ~Stopped() {
+        std::lock_guard<std::mutex> lock(impl.log_mutex);
+        impl.running.erase(i);
+      }
+    } stopped{*this, i};
     say("  start   " + inst.name);
     OpContext ctx;
     ctx.params = inst.params;
@@ -314,8 +395,9 @@ struct Executor::Impl {
       last = now;
       if (status) {
         std::lock_guard<std::mutex> lock(log_mutex);
-        running[i].fraction = f;
-        running[i].what = what;
+        Running& r = running.at(i);
+        r.fraction = f;
+        r.what = what;
         show();
         return;
       }
@@ -351,7 +433,7 @@ struct Executor::Impl {
         throw std::runtime_error("op " + inst.op->name + " produced undeclared output '" + name + "'");
     }
     EntryInfo info;
-    info.key = r.key;
+    info.key = key;
     info.op = inst.op->name;
     info.op_version = inst.op->version;
     info.node = inst.name;
@@ -366,11 +448,26 @@ struct Executor::Impl {
       info.timings = e.c_str();
     }
     store.write(info, out);
-    r.digests.clear();
-    for (const auto& [port, t] : out) r.digests[port] = t.digest();
-    r.seconds = secs;
-    r.outcome = Outcome::ran;
+    Ran ran;
+    for (const auto& [port, t] : out) ran.digests[port] = t.digest();
+    ran.seconds = secs;
     say("  ran     " + inst.name + "  " + seconds_text(secs));
+    return ran;
+  }
+
+  // After the run: a recomputed instance counts as ran (or failed), once.
+  void fold_recomputes() {
+    for (std::size_t j = 0; j < res.size(); ++j) {
+      const Recompute& rc = *recomputes[j];
+      if (rc.ran) {
+        res[j].outcome = Outcome::ran;
+        res[j].digests = rc.ran->digests;
+        res[j].seconds = rc.ran->seconds;
+      } else if (rc.error) {
+        res[j].outcome = Outcome::failed;
+        res[j].error = "when recomputed: " + message_of(rc.error);
+      }
+    }
   }
 
   void body(std::size_t i, Slots& slots) {
@@ -407,7 +504,10 @@ struct Executor::Impl {
         return;
       }
       if (r.key.empty()) throw std::logic_error("no key for " + inst.name);
-      execute(i);
+      Ran ran = execute(i);
+      r.digests = std::move(ran.digests);
+      r.seconds = ran.seconds;
+      r.outcome = Outcome::ran;
     } catch (const std::exception& e) {
       r.outcome = Outcome::failed;
       r.error = e.what();
@@ -441,7 +541,13 @@ RunReport Executor::run(const RunOptions& opts) {
   nodes.reserve(n);
   for (std::size_t i = 0; i < n; ++i)
     nodes.emplace_back(new tbb::flow::continue_node<tbb::flow::continue_msg>(
-        g, [&impl, &slots, i](const tbb::flow::continue_msg&) { impl.body(i, slots); }));
+        g, [&impl, &slots, i](const tbb::flow::continue_msg&) {
+          receive(&run_set_up);
+          for (const auto& in : impl.plan.instances[i].inputs)
+            for (auto j : in.from) receive(&impl.res[j]);
+          impl.body(i, slots);
+          publish(&impl.res[i]);
+        }));
   std::vector<std::size_t> sources;
   for (std::size_t i = 0; i < n; ++i) {
     std::set<std::size_t> ups;
@@ -449,8 +555,11 @@ RunReport Executor::run(const RunOptions& opts) {
     for (auto u : ups) tbb::flow::make_edge(*nodes[u], *nodes[i]);
     if (ups.empty()) sources.push_back(i);
   }
+  publish(&run_set_up);
   for (auto i : sources) nodes[i]->try_put(tbb::flow::continue_msg());
   g.wait_for_all();
+  for (const auto& r : impl.res) receive(&r);
+  impl.fold_recomputes();
 
   RunReport report;
   report.nodes = std::move(impl.res);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <stdexcept>
 #include <vector>
@@ -42,9 +43,16 @@ std::string hash_text(const std::string& text) { return Hasher().add(text).hex()
 std::string file_digest(const std::string& path, const std::string& memo_dir) {
   struct stat sb {};
   if (::stat(path.c_str(), &sb) != 0) throw std::runtime_error(path + ": cannot read file");
-  const std::string stamp = path + "\n" + std::to_string(sb.st_size) + "\n" +
-                            std::to_string(sb.st_mtim.tv_sec) + "." +
-                            std::to_string(sb.st_mtim.tv_nsec) + "\n" + std::to_string(sb.st_ino);
+  // Size, mtime and inode miss a file rewritten in place with its mtime set back (cp -p,
+  // rsync -t, touch -d); its ctime changes then, and no tool can set it.
+  const auto time_text = [](const timespec& t) { return std::to_string(t.tv_sec) + "." + std::to_string(t.tv_nsec); };
+  const std::string stamp = path + "\n" + std::to_string(sb.st_size) + "\n" + time_text(sb.st_mtim) + "\n" +
+                            std::to_string(sb.st_ino) + "\n" + time_text(sb.st_ctim);
+  // ctime ticks coarsely: a file changed a moment ago may change again under the same stamp,
+  // so its digest is only remembered once it has been left alone for a second.
+  timespec now {};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  const bool settled = (now.tv_sec - sb.st_ctim.tv_sec) + 1e-9 * (now.tv_nsec - sb.st_ctim.tv_nsec) > 1.0;
   std::string memo;
   if (!memo_dir.empty()) {
     memo = memo_dir + "/" + hash_text(path);
@@ -65,7 +73,7 @@ std::string file_digest(const std::string& path, const std::string& memo_dir) {
   std::fclose(f);
   std::string digest = to_hex(XXH3_128bits_digest(s));
   XXH3_freeState(s);
-  if (!memo.empty()) {
+  if (!memo.empty() && settled) {
     try {
       write_file_atomically(memo, stamp + "\n" + digest);
     } catch (const std::exception&) {

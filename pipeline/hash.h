@@ -23,8 +23,8 @@ class Hasher {
 
 std::string hash_text(const std::string& text);
 
-// Digest of a file's bytes. Remembers (path, size, mtime, inode) → digest in memo_dir when
-// given, so an unchanged multi-megabyte data file is not reread on every run.
+// Digest of a file's bytes. Remembers (path, size, mtime, inode, ctime) → digest in memo_dir
+// when given, so an unchanged multi-megabyte data file is not reread on every run.
 std::string file_digest(const std::string& path, const std::string& memo_dir = "");
 
 }  // namespace untangle

@@ -8,7 +8,6 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -48,13 +47,13 @@ void check(herr_t rc, const std::string& what) {
   if (rc < 0) throw H5Failure(what);
 }
 
+// Error printing is per thread.
+void quiet() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
 // Entries never change after they are renamed into place, so HDF5's file locking protects
-// nothing here and fails on some shared file systems. Error printing is per thread.
-void quiet() {
-  static std::once_flag once;
-  std::call_once(once, [] { ::setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1); H5open(); });
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-}
+// nothing here and fails on some shared file systems. It is switched off in each file's
+// access properties rather than by HDF5_USE_FILE_LOCKING: setenv is unsafe once threads run.
+void no_file_locking(hid_t fapl) { check(H5Pset_file_locking(fapl, false, true), "file access properties"); }
 
 hid_t native(DType t) {
   switch (t) {
@@ -135,7 +134,12 @@ std::string now_utc() {
 
 Hid open_entry(const std::string& path) {
   quiet();
-  return Hid(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  static const hid_t fapl = [] {
+    hid_t p = H5Pcreate(H5P_FILE_ACCESS);
+    no_file_locking(p);
+    return p;
+  }();
+  return Hid(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), H5Fclose);
 }
 
 // Members of a group port ("weights/fc1/kernel") become datasets inside HDF5 groups.
@@ -349,12 +353,13 @@ std::vector<DatasetInfo> Store::datasets(const std::string& key) const {
 void Store::write(const EntryInfo& info, const Outputs& outputs) {
   quiet();
   const std::string path = path_of(info.key);
-  fs::create_directories(fs::path(path).parent_path());
+  make_directories(fs::path(path).parent_path());
   TempPath tmp(path);
   {
     // 1.8+ object headers carry checksums, so a damaged header is caught on open.
     Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
     check(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), "file access properties");
+    no_file_locking(fapl);
     hid_t created = -1;
     tmp.create([&](const std::string& p) { created = H5Fcreate(p.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl); });
     Hid f(created, H5Fclose);
@@ -399,7 +404,7 @@ void Store::record_refs(const std::string& graph_path, const std::vector<std::st
   std::error_code ec;
   const std::string abs = fs::absolute(graph_path, ec).lexically_normal().string();
   const std::string dir = root_ + "/refs";
-  fs::create_directories(dir, ec);
+  make_directories(dir);
   const std::string file = dir + "/" + hash_text(abs) + ".keys";
   std::set<std::string> all(keys.begin(), keys.end());
   if (merge) {

@@ -180,3 +180,42 @@ TEST_CASE("cli: every graph in graphs/ is valid") {
   }
   CHECK(graphs >= 5);
 }
+
+TEST_CASE("cli: gc --max-age removes entries no graph's latest run used and older than the limit") {
+  Cli cli("nodes:\n  one: {op: constant, params: {value: 1.5}}\n  two: {op: constant, params: {value: 2}}\n");
+  // Runs the graph with `one` set to `value`, and returns the path of that entry.
+  auto run_with = [&](const std::string& value) {
+    REQUIRE(cli("run " + cli.g() + " --set one.value=" + value).code == 0);
+    for (const auto& l : test::lines_of(cli("show " + cli.g() + " --set one.value=" + value + " one").out))
+      if (l.rfind("  file     ", 0) == 0) return l.substr(11);
+    FAIL("show printed no file");
+    return std::string();
+  };
+  const std::string old_unused = run_with("11"), young_unused = run_with("12"), used = run_with("13");
+  const std::string two = test::lines_of(cli("show " + cli.g() + " two").out).at(1).substr(11);
+  // Ages as gc reads them: the time an entry was last written or used.
+  const auto now = std::filesystem::file_time_type::clock::now();
+  const auto days = [&](int n) { return now - std::chrono::hours(24 * n); };
+  std::filesystem::last_write_time(old_unused, days(10));
+  std::filesystem::last_write_time(young_unused, days(3));
+  std::filesystem::last_write_time(used, days(10));  // the latest run's entries stay, however old
+  std::filesystem::last_write_time(two, days(10));
+
+  auto r = cli("gc --max-age 5 --dry-run --cache " + cli.dir.path + "/cache");
+  CHECK(r.code == 0);
+  CHECK_CONTAINS(r.out, "would remove " + old_unused);
+  CHECK(std::filesystem::exists(old_unused));
+
+  r = cli("gc --max-age 5 --cache " + cli.dir.path + "/cache");
+  CHECK(r.code == 0);
+  CHECK_CONTAINS(r.out, "removed " + old_unused + " (unused for over 5 days)");
+  CHECK(test::last_line(r.out).rfind("gc: removed 1 unused, 0 damaged and 0 interrupted entries", 0) == 0);
+  CHECK_CONTAINS(test::last_line(r.out), "kept 3");
+  CHECK_FALSE(std::filesystem::exists(old_unused));
+  for (const auto& kept : {young_unused, used, two}) CHECK(std::filesystem::exists(kept));
+
+  r = cli("gc --max-age 2 --cache " + cli.dir.path + "/cache");
+  CHECK(test::last_line(r.out).rfind("gc: removed 1 unused", 0) == 0);
+  CHECK_FALSE(std::filesystem::exists(young_unused));
+  CHECK(test::last_line(cli("run " + cli.g() + " --set one.value=13").out) == "done: 0 ran, 2 cached, 0 failed");
+}

@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <utime.h>
 
 #include <filesystem>
@@ -50,6 +53,9 @@ std::size_t count_files(const std::string& dir) {
 }
 
 const std::string kKey = "0123456789abcdef0123456789abcdef";
+
+// Whether the environment that started the tests set it; the store itself must not.
+const bool kLockingVarGiven = std::getenv("HDF5_USE_FILE_LOCKING") != nullptr;
 
 }  // namespace
 
@@ -218,4 +224,22 @@ TEST_CASE("store: gc keeps what graphs use and removes the old, the damaged and 
   CHECK(r.removed == 1);
   CHECK_FALSE(fs::exists(store.path_of(fresh)));
   CHECK(fs::exists(store.path_of(used)));
+}
+
+TEST_CASE("store: entries are read without HDF5 file locks, and without touching the environment") {
+  test::TempDir dir;
+  Store store(dir.path);
+  store.write(info_for(kKey), {{"x", Tensor::scalar(1.5)}});
+  // Another holder of an exclusive lock, as HDF5 with locking would take to write a file: a
+  // reader that locks fails to open the entry.
+  const int fd = ::open(store.path_of(kKey).c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+  CHECK(store.read(kKey, "x").at(0) == 1.5);
+  CHECK(store.inspect(kKey) == Store::State::ok);
+  store.write(info_for(kKey), {{"x", Tensor::scalar(2.5)}});  // replacing it needs no lock either
+  ::close(fd);
+  CHECK(store.read(kKey, "x").at(0) == 2.5);
+  // setenv is not thread-safe and the store is used from worker threads.
+  if (!kLockingVarGiven) CHECK(std::getenv("HDF5_USE_FILE_LOCKING") == nullptr);
 }

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <oneapi/tbb/parallel_for.h>
+
 #include "pipeline/registry.h"
 
 namespace untangle::test {
@@ -75,6 +77,28 @@ inline Registry test_registry() {
     return Outputs{{"y", Tensor::scalar(ctx.number("value"))}};
   };
   r.add(source);
+
+  // Like source, but its work is a TBB parallel loop of slow steps, as real ops have: a thread
+  // waiting inside the loop may pick up other tasks. The loop body captures nothing (the step
+  // time is an atomic), so that in a TSan build it reads nothing that TBB's uninstrumented
+  // library handed over.
+  OpSchema spread;
+  spread.name = "spread";
+  spread.outputs = {{"y", ""}};
+  spread.params = {{"value", ParamType::number, "", "1"}, {"steps", ParamType::integer, "", "64"}, ms};
+  spread.run = [](OpContext& ctx) {
+    auto g = calls().enter(ctx.instance);
+    static std::atomic<int> step_ms;
+    step_ms = static_cast<int>(ctx.integer("ms"));
+    tbb::parallel_for(
+        tbb::blocked_range<int>(0, static_cast<int>(ctx.integer("steps"))),
+        [](const tbb::blocked_range<int>& r) {
+          for (int k = r.begin(); k < r.end(); ++k) std::this_thread::sleep_for(std::chrono::milliseconds(step_ms));
+        },
+        tbb::simple_partitioner());
+    return Outputs{{"y", Tensor::scalar(ctx.number("value"))}};
+  };
+  r.add(spread);
 
   OpSchema scale;
   scale.name = "scale";
