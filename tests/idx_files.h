@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "nodes/common/random.h"
 #include "tests/helpers.h"
 
 namespace untangle::test {
@@ -32,6 +33,24 @@ inline void write_gz(const std::string& path, const Bytes& b) {
   REQUIRE(f != nullptr);
   REQUIRE(gzwrite(f, b.data(), static_cast<unsigned>(b.size())) == static_cast<int>(b.size()));
   REQUIRE(gzclose(f) == Z_OK);
+}
+
+// MNIST's four files with 100 training and 40 test digits, each digit noise around a band of
+// bright rows that depends on its class, so that training and PCA have something to find.
+inline void write_tiny_mnist(const std::string& dir) {
+  Rng rng(3);
+  auto set = [&](const char* images, const char* labels, std::uint32_t n) {
+    Bytes px, ys;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const auto y = static_cast<unsigned char>(i % 10);
+      ys.push_back(y);
+      for (int p = 0; p < 784; ++p) px.push_back(static_cast<unsigned char>((p / 78 == y ? 180 : 0) + rng.below(60)));
+    }
+    write_bytes(dir + "/" + images, idx(0x08, {n, 28, 28}, px));
+    write_bytes(dir + "/" + labels, idx(0x08, {n}, ys));
+  };
+  set("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 100);
+  set("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 40);
 }
 
 }  // namespace untangle::test

@@ -20,29 +20,12 @@ using namespace untangle;
 
 namespace {
 
-// Digits as noise around a per-class pattern, so that training and PCA have something to find.
-void write_tiny_mnist(const std::string& dir) {
-  Rng rng(3);
-  auto set = [&](const char* images, const char* labels, std::uint32_t n) {
-    test::Bytes px, ys;
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const auto y = static_cast<unsigned char>(i % 10);
-      ys.push_back(y);
-      for (int p = 0; p < 784; ++p) px.push_back(static_cast<unsigned char>((p / 78 == y ? 180 : 0) + rng.below(60)));
-    }
-    test::write_bytes(dir + "/" + images, test::idx(0x08, {n, 28, 28}, px));
-    test::write_bytes(dir + "/" + labels, test::idx(0x08, {n}, ys));
-  };
-  set("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 100);
-  set("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 40);
-}
-
 struct Tiny {
   test::TempDir dir;
   std::string graph = dir / "tiny.yaml";
   std::string args = graph + " --cache " + dir / "cache" + " --results " + dir / "results";
   Tiny() {
-    write_tiny_mnist(dir.path);
+    test::write_tiny_mnist(dir.path);
     test::write_file(graph, R"(name: tiny
 nodes:
   mnist: {op: load_mnist, params: {dir: )" + dir.path + R"(}}

@@ -79,7 +79,7 @@ TEST_CASE("tsne: the KL divergence matches a direct computation") {
   CHECK(tsne::kl_divergence(p, y, 3) == doctest::Approx(expected).epsilon(1e-12));
 }
 
-TEST_CASE("tsne: separated clusters stay separated, and reruns are identical") {
+TEST_CASE("tsne: separated clusters stay separated, on one thread as on many") {
   Rng rng(4);
   const std::size_t n = 90;
   Tensor x = Tensor::zeros<float>({n, 5});
@@ -92,7 +92,11 @@ TEST_CASE("tsne: separated clusters stay separated, and reruns are identical") {
   OpContext ctx;
   ctx.inputs["x"] = {x};
   ctx.params = YAML::Load("{perplexity: 10, iterations: 1000, early_exaggeration: 12, learning_rate: auto, init: pca, seed: 0, method: exact, theta: 0.5, pca_dims: 0}");
-  Outputs a = tsne_op().run(ctx), b = tsne_op().run(ctx);
+  Outputs a = tsne_op().run(ctx), b;
+  {
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
+    b = tsne_op().run(ctx);
+  }
   CHECK(a.at("points").digest() == b.at("points").digest());
   CHECK(a.at("kl").shape == std::vector<std::size_t>{20});
   CHECK(a.at("kl").data<double>()[19] < a.at("kl").data<double>()[5]);
@@ -226,4 +230,55 @@ TEST_CASE("tsne: pca_dims reduces the input first") {
   ctx.inputs["x"] = {pca_op().run(pca).at("points")};
   ctx.params["pca_dims"] = 0;
   CHECK(tsne_op().run(ctx).at("points").digest() == reduced.at("points").digest());
+}
+
+TEST_CASE("tsne: a NaN is refused also when the input is reduced first") {
+  Tensor x, labels;
+  clusters(30, x, labels);
+  x.data<float>()[7 * 5 + 2] = std::nanf("");
+  OpContext ctx;
+  ctx.inputs["x"] = {x};
+  for (const char* dims : {"0", "3"}) {
+    ctx.params = YAML::Load(std::string("{perplexity: 5, iterations: 10, early_exaggeration: 12, learning_rate: auto, init: pca, "
+                                        "seed: 0, method: exact, theta: 0.5, pca_dims: ") + dims + "}");
+    try {
+      tsne_op().run(ctx);
+      FAIL("a NaN was accepted with pca_dims " << dims);
+    } catch (const std::runtime_error& e) {
+      CHECK(std::string(e.what()) == "x holds a NaN or infinite value (point 7)");
+    }
+  }
+}
+
+TEST_CASE("tsne: the descent is scikit-learn's: two phases, the second from no velocity and unit gains") {
+  // An independent run of scikit-learn's _gradient_descent, twice, on the exact gradient.
+  const std::size_t n = 30, d = 4, iterations = 300, exploration = 250;
+  const std::vector<double> xs = random_points(n, d, 11);
+  Tensor x = Tensor::zeros<double>({n, d});
+  std::copy(xs.begin(), xs.end(), x.data<double>());
+  const auto p = tsne::joint_probabilities(squared_distances(xs, n, d), n, 5);
+  std::vector<double> y(2 * n);
+  Rng rng(3);
+  for (auto& c : y) c = 1e-4 * rng.normal();
+  const double lr = 50;  // auto: max(30 / 12 / 4, 50)
+  auto descend = [&](std::size_t from, std::size_t to, double momentum, double exaggeration) {
+    std::vector<double> update(2 * n, 0.0), gains(2 * n, 1.0);
+    for (std::size_t it = from; it < to; ++it) {
+      const auto g = tsne::gradient(p, y, n, exaggeration);
+      for (std::size_t k = 0; k < 2 * n; ++k) {
+        gains[k] = update[k] * g[k] < 0 ? gains[k] + 0.2 : std::max(gains[k] * 0.8, 0.01);
+        update[k] = momentum * update[k] - lr * gains[k] * g[k];
+        y[k] += update[k];
+      }
+    }
+  };
+  descend(0, exploration, 0.5, 12);
+  descend(exploration, iterations, 0.8, 1);
+
+  OpContext ctx;
+  ctx.inputs["x"] = {x};
+  ctx.params = YAML::Load("{perplexity: 5, iterations: 300, early_exaggeration: 12, learning_rate: auto, init: random, "
+                          "seed: 3, method: exact, theta: 0.5, pca_dims: 0}");
+  const Tensor points = tsne_op().run(ctx).at("points");
+  for (std::size_t k = 0; k < 2 * n; ++k) REQUIRE(points.data<float>()[k] == static_cast<float>(y[k]));
 }

@@ -24,16 +24,16 @@ Tensor principal_points(const Tensor& x, std::size_t k) {
 
 // Points as doubles, row-major, reduced to `dims` principal components when they have more.
 std::vector<double> input_points(const Tensor& x, std::size_t n, std::size_t& d, std::size_t dims) {
+  // Checked before any reduction: PCA would spread one NaN over every point.
+  for (std::size_t k = 0; k < n * d; ++k)
+    if (!std::isfinite(x.at(k))) throw std::runtime_error("x holds a NaN or infinite value (point " + std::to_string(k / d) + ")");
   if (dims && d > dims) {
     const Tensor reduced = principal_points(x, dims);
     d = dims;
     return std::vector<double>(reduced.data<float>(), reduced.data<float>() + n * d);
   }
   std::vector<double> v(n * d);
-  for (std::size_t k = 0; k < n * d; ++k) {
-    v[k] = x.at(k);
-    if (!std::isfinite(v[k])) throw std::runtime_error("x holds a NaN or infinite value (point " + std::to_string(k / d) + ")");
-  }
+  for (std::size_t k = 0; k < n * d; ++k) v[k] = x.at(k);
   return v;
 }
 
@@ -55,7 +55,8 @@ std::vector<double> pca_layout(const std::vector<double>& v, std::size_t n, std:
 constexpr std::size_t kExactUpTo = 2000;
 
 // scikit-learn (≥ 1.2) defaults: momentum 0.5 while exaggerating, then 0.8; per-coordinate
-// gains; learning rate "auto" = max(n / exaggeration / 4, 50).
+// gains; learning rate "auto" = max(n / exaggeration / 4, 50). As in scikit-learn, the two
+// phases are separate descents: the second starts with no velocity and unit gains.
 Outputs run(OpContext& ctx) {
   const Tensor& x = ctx.input("x");
   if (x.dtype == DType::str || x.shape.empty()) throw std::runtime_error("x must be numeric with a point axis first");
@@ -125,6 +126,10 @@ Outputs run(OpContext& ctx) {
   for (std::size_t it = 0; it < iterations; ++it) {
     const bool exploring = it < kExploration;
     const double momentum = exploring ? 0.5 : 0.8;
+    if (it == kExploration) {
+      std::fill(update.begin(), update.end(), 0.0);
+      std::fill(gains.begin(), gains.end(), 1.0);
+    }
     const std::vector<double> g = gradient(y, exploring ? exaggeration : 1.0);
     const bool report = (it + 1) % 50 == 0;
     if (report) kl.push_back(kl_of(y));
@@ -148,6 +153,9 @@ Outputs run(OpContext& ctx) {
 OpSchema tsne_op() {
   OpSchema op;
   op.name = "tsne";
+  // 2: k = 3·perplexity + 1 neighbours, the grouped Barnes-Hut walk, and velocity and gains
+  // reset when early exaggeration ends.
+  op.version = 2;
   op.doc = "t-SNE to 2-D, exact (O(n²) per iteration) or Barnes-Hut (O(n log n)).\nAffinities calibrated to the "
            "perplexity by bisection per point; early exaggeration for the first 250 iterations; scikit-learn's "
            "momentum, gains and automatic learning rate. The KL divergence is recorded before the step of every 50th "
