@@ -258,11 +258,36 @@ struct Result {
   std::map<std::string, Tensor> values;
 };
 
+// doctest's messages print a const char* as a pointer.
+std::string state(Outcome o) { return outcome_name(o); }
+
 std::string describe(const Tensor& t) {
   std::string s = std::string(dtype_name(t.dtype)) + shape_string(t.shape) + " {";
   for (std::size_t i = 0; i < t.size(); ++i)
-    s += (i ? ", " : "") + (t.dtype == DType::str ? t.strings[i] : std::to_string(t.at(i)));
+    if (t.dtype == DType::str) {
+      s += (i ? ", " : "") + t.strings[i];
+    } else {
+      char v[32];
+      std::snprintf(v, sizeof v, "%.17g", t.at(i));
+      s += (i ? ", " : "") + std::string(v);
+    }
   return s + "}";
+}
+
+std::string shown(const std::map<std::string, Tensor>& values) {
+  std::string s;
+  for (const auto& [port, t] : values) s += (s.empty() ? "" : ", ") + port + " = " + describe(t);
+  return s.empty() ? "no outputs" : s;
+}
+
+std::string served(const Store& store, const NodeResult& n) {
+  std::map<std::string, Tensor> values;
+  try {
+    for (const auto& [port, digest] : n.digests) values[port] = store.read(n.key, port);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return shown(values);
 }
 
 bool same(const Tensor& a, const Tensor& b) {
@@ -314,7 +339,7 @@ struct Case {
       const NodeResult& n = r.nodes[i];
       // In an empty cache only an instance whose key another instance just wrote is cached.
       REQUIRE_MESSAGE((n.outcome == Outcome::ran || (n.outcome == Outcome::cached && ran_keys.count(n.key))),
-                      p.instances[i].name << " was " << outcome_name(n.outcome) << " in an empty cache");
+                      p.instances[i].name << " was " << state(n.outcome) << " in an empty cache");
       out[i].key = n.key;
       out[i].digests = n.digests;
       for (const auto& [port, digest] : n.digests) out[i].values[port] = store.read(n.key, port);
@@ -377,8 +402,8 @@ struct Case {
       if (unsure[i]) continue;
       const Outcome want = cached[i] ? Outcome::cached : Outcome::stale;
       REQUIRE_MESSAGE(st[i].key == key, "status: " << p.instances[i].name << " has key '" << st[i].key << "', expected '" << key << "'");
-      REQUIRE_MESSAGE(st[i].outcome == want, "status: " << p.instances[i].name << " is " << outcome_name(st[i].outcome) << ", expected "
-                                                        << outcome_name(want));
+      REQUIRE_MESSAGE(st[i].outcome == want, "status: " << p.instances[i].name << " is " << state(st[i].outcome) << ", expected "
+                                                        << state(want));
     }
 
     {
@@ -392,17 +417,17 @@ struct Case {
       const std::string& name = p.instances[i].name;
       const NodeResult& n = r.nodes[i];
       REQUIRE_MESSAGE(n.key == ref[i].key, name << " has key " << n.key << ", a fresh run " << ref[i].key);
-      REQUIRE_MESSAGE(n.digests == ref[i].digests, name << " was served outputs that a fresh run does not give ("
-                                                        << outcome_name(n.outcome) << ")");
+      REQUIRE_MESSAGE(n.digests == ref[i].digests, name << " (" << state(n.outcome) << ") gave " << served(store, n)
+                                                        << ", a fresh run gives " << shown(ref[i].values));
       const int called = calls().by_instance[name];
       REQUIRE_MESSAGE(called == (n.outcome == Outcome::ran ? 1 : 0),
-                      name << " is reported " << outcome_name(n.outcome) << " but its op ran " << called << " times");
+                      name << " is reported " << state(n.outcome) << " but its op ran " << called << " times");
       if (forced.count(i)) {
-        REQUIRE_MESSAGE(n.outcome == Outcome::ran, name << " was forced but is " << outcome_name(n.outcome));
+        REQUIRE_MESSAGE(n.outcome == Outcome::ran, name << " was forced but is " << state(n.outcome));
       } else if (known.count(n.key)) {
         REQUIRE_MESSAGE(n.outcome == Outcome::cached, name << " ran although its key was in the cache");
       } else {
-        REQUIRE_MESSAGE((n.outcome == Outcome::ran || n.outcome == Outcome::cached), name << " is " << outcome_name(n.outcome));
+        REQUIRE_MESSAGE((n.outcome == Outcome::ran || n.outcome == Outcome::cached), name << " is " << state(n.outcome));
       }
       if (!known.count(n.key)) ran_per_key[n.key] += n.outcome == Outcome::ran;
     }
