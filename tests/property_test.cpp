@@ -356,9 +356,10 @@ struct Case {
     for (const auto& k : known) REQUIRE_MESSAGE(on_disk.count(k), "the cache lost " << k);
   }
 
-  void check_values(const Store& store, const Plan& p, const std::vector<Result>& ref) {
+  void check_values(const Store& store, const Plan& p, const std::vector<Result>& ref, const std::vector<bool>& selected) {
     for (std::size_t i = 0; i < ref.size(); ++i)
       for (const auto& [port, want] : ref[i].values) {
+        if (!selected[i]) continue;
         const Tensor got = store.read(ref[i].key, port);
         REQUIRE_MESSAGE(same(got, want), p.instances[i].name << "." << port << " is " << describe(got) << ", a fresh run gives "
                                                              << describe(want));
@@ -376,12 +377,23 @@ struct Case {
     const auto& ref = reference(s);
     RunOptions opts;
     opts.jobs = 1 + rng.below(3);
-    if (rng.chance(0.1)) opts.force = {p.instances[rng.below(p.instances.size())].node};
-    context += " (jobs " + std::to_string(opts.jobs) + (opts.force.empty() ? "" : ", --force " + opts.force[0]) + ")\n";
+    const std::string& node = p.instances[rng.below(p.instances.size())].node;
+    if (rng.chance(0.1)) opts.force = {node};
+    else if (rng.chance(0.1)) opts.only = {node};
+    context += " (jobs " + std::to_string(opts.jobs) + (opts.force.empty() ? "" : ", --force " + node) +
+               (opts.only.empty() ? "" : ", --only " + node) + ")\n";
     Store store(cache);
     std::set<std::size_t> forced;
     for (const auto& f : opts.force)
       for (auto i : p.select(f)) forced.insert(i);
+    // --only: the node's instances and all they read, directly or not.
+    std::vector<bool> selected(p.instances.size(), opts.only.empty());
+    for (const auto& o : opts.only)
+      for (auto i : p.select(o)) selected[i] = true;
+    for (std::size_t i = p.instances.size(); i-- > 0;)
+      if (selected[i])
+        for (const auto& in : p.instances[i].inputs)
+          for (auto j : in.from) selected[j] = true;
 
     // status: a key wherever every input is known to be cached; cached where that key is too.
     const auto st = Executor(p, store, [](const std::string&) {}).status(opts);
@@ -399,6 +411,11 @@ struct Case {
         }
       const std::string key = keyed[i] ? ref[i].key : "";
       cached[i] = keyed[i] && !forced.count(i) && known.count(ref[i].key);
+      if (!selected[i]) {
+        REQUIRE_MESSAGE((st[i].outcome == Outcome::excluded && st[i].key.empty()), "status: " << p.instances[i].name << " is "
+                                                                                          << state(st[i].outcome) << ", not excluded");
+        continue;
+      }
       if (unsure[i]) continue;
       const Outcome want = cached[i] ? Outcome::cached : Outcome::stale;
       REQUIRE_MESSAGE(st[i].key == key, "status: " << p.instances[i].name << " has key '" << st[i].key << "', expected '" << key << "'");
@@ -416,6 +433,10 @@ struct Case {
     for (std::size_t i = 0; i < p.instances.size(); ++i) {
       const std::string& name = p.instances[i].name;
       const NodeResult& n = r.nodes[i];
+      if (!selected[i]) {
+        REQUIRE_MESSAGE((n.outcome == Outcome::excluded && calls().by_instance[name] == 0), name << " is " << state(n.outcome));
+        continue;
+      }
       REQUIRE_MESSAGE(n.key == ref[i].key, name << " has key " << n.key << ", a fresh run " << ref[i].key);
       REQUIRE_MESSAGE(n.digests == ref[i].digests, name << " (" << state(n.outcome) << ") gave " << served(store, n)
                                                         << ", a fresh run gives " << shown(ref[i].values));
@@ -438,8 +459,9 @@ struct Case {
     for (const auto& [name, n] : calls().by_instance) total += static_cast<std::size_t>(n);
     REQUIRE_MESSAGE(total == r.ran, total << " op calls for " << r.ran << " instances that ran");
 
-    for (const auto& res : ref) known.insert(res.key);
-    check_values(store, p, ref);
+    for (std::size_t i = 0; i < ref.size(); ++i)
+      if (selected[i]) known.insert(ref[i].key);
+    check_values(store, p, ref, selected);
     check_entries();
   }
 
