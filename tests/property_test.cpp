@@ -7,6 +7,7 @@
 //     the union of the keys of all earlier runs (nothing cached runs again, nothing new is
 //     served from the cache), and `status` predicts exactly that beforehand;
 //   - the cache holds exactly those keys, whole.
+// Runs vary --jobs, and some use --force (the node must run) or --only (the rest must not).
 // The second test case kills some of the runs with SIGKILL at a random point (a child process,
 // tests/property_child.cpp) and checks that what the killed run finished is whole, right and
 // reused, and that the next run is still exact.
