@@ -247,7 +247,10 @@ struct Executor::Impl {
     for (const auto& in : inst.inputs)
       for (std::size_t k = 0; k < in.from.size(); ++k) {
         const NodeResult& up = res[in.from[k]];
-        const std::string d = up.key.empty() ? "" : port_digest(up.digests, out_port(in.from[k], in.from_port));
+        // Only an input that is there has a digest: a group whose producer has yet to run must
+        // not pass for an empty group.
+        const bool there = up.outcome == Outcome::cached || up.outcome == Outcome::ran;
+        const std::string d = there ? port_digest(up.digests, out_port(in.from[k], in.from_port)) : "";
         if (d.empty()) return "";
         text += "in " + in.port + " " + in.labels[k] + " " + d + "\n";
       }

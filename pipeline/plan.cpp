@@ -26,6 +26,7 @@ struct Planner {
   const Registry& ops;
   Diagnostics& diags;
   std::set<std::string> seen;  // one report per distinct message
+  std::set<std::string> pinned;  // swept vars that --set fixed to one value
 
   void error(const Loc& loc, const std::string& msg) {
     Diagnostic d{loc, msg};
@@ -58,6 +59,7 @@ struct Planner {
     for (auto s = g.sweep.begin(); s != g.sweep.end(); ++s)
       if (s->var == o.key) {
         g.sweep.erase(s);  // a var set on the command line is pinned, no longer swept
+        pinned.insert(o.key);
         found = true;
         break;
       }
@@ -92,7 +94,7 @@ Override parse_override(const std::string& arg) {
 }
 
 Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& overrides, Diagnostics& diags) {
-  Planner P{g, ops, diags, {}};
+  Planner P{g, ops, diags, {}, {}};
   for (const auto& o : overrides) P.apply(o);
 
   Plan plan;
@@ -154,8 +156,9 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
       if (!n.over.empty() && std::none_of(op[i]->inputs.begin(), op[i]->inputs.end(), [](const PortSpec& p) { return p.gather; }))
         P.error(n.over_loc, "'over' applies to ops that gather a sweep; op '" + n.op + "' does not");
     }
+    // Gathering over a pinned var gathers its one value: the graph stays valid under any --set.
     for (const auto& v : n.over)
-      if (!sweep_idx.count(v)) P.error(n.over_loc, "'over' names '" + v + "', which is not a swept var");
+      if (!sweep_idx.count(v) && !P.pinned.count(v)) P.error(n.over_loc, "'over' names '" + v + "', which is not a swept var");
     for (const auto& p : n.params) {
       std::vector<std::string> refs;
       collect_refs(p.value, refs);

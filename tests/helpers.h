@@ -12,11 +12,11 @@
 
 namespace untangle::test {
 
-// A fresh directory under the system temp dir, removed with everything in it.
+// A fresh directory under the system temp dir (or `base`), removed with everything in it.
 struct TempDir {
   std::string path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "untangle-test-XXXXXX").string();
+  explicit TempDir(const std::filesystem::path& base = std::filesystem::temp_directory_path()) {
+    std::string tmpl = (base / "untangle-test-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
     path = tmpl;
   }

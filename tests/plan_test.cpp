@@ -177,6 +177,18 @@ nodes:
   CHECK(g.labels == std::vector<std::string>{"seed=1", "seed=2"});
   CHECK(p.instances[p.by_name.at("everything")].inputs[0].labels ==
         std::vector<std::string>{"seed=1,lr=0.1", "seed=1,lr=0.5", "seed=2,lr=0.1", "seed=2,lr=0.5"});
+
+  // Pinning the var that `over` names leaves one value to gather, not an invalid graph.
+  Plan pinned = plan_of(R"(sweep: {seed: [1, 2], lr: [0.1, 0.5]}
+nodes:
+  a: {op: source, params: {value: "${lr}", ms: "${seed}"}}
+  per_lr: {op: collect, inputs: {x: a.y}, over: seed}
+)", d, {{"seed", "2"}});
+  REQUIRE(d.empty());
+  CHECK(names(pinned) == std::vector<std::string>{"a[lr=0.1]", "a[lr=0.5]", "per_lr[lr=0.1]", "per_lr[lr=0.5]"});
+  CHECK(pinned.instances[pinned.by_name.at("per_lr[lr=0.5]")].inputs[0].from == std::vector<std::size_t>{1});
+  CHECK(errors_of("sweep: {s: [1]}\nnodes:\n  a: {op: source}\n  b: {op: collect, inputs: {x: a.y}, over: t}\n") ==
+        std::vector<std::string>{"t.yaml:4:44: error: 'over' names 't', which is not a swept var"});
   CHECK(errors_of("sweep: {s: [1]}\nnodes:\n  a: {op: source}\n  b: {op: scale, inputs: {x: a.y}, over: s}\n") ==
         std::vector<std::string>{"t.yaml:4:42: error: 'over' applies to ops that gather a sweep; op 'scale' does not"});
 }
