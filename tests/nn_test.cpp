@@ -282,7 +282,7 @@ TEST_CASE("nn: the same seed gives bit-identical weights whatever the number of 
         runs[0].at("weights/dense_1/kernel").digest());
 }
 
-TEST_CASE("nn: training twice gives equal digests for every output; its times are timings, not outputs") {
+TEST_CASE("nn: training twice gives equal digests for every output, and its times are timings, not outputs") {
   std::map<std::string, std::vector<double>> timings;
   const Outputs a = train_blobs("sgd", 0.1, 3, 5, 32, &timings);
   const Outputs b = train_blobs("sgd", 0.1, 3, 5);
