@@ -119,7 +119,7 @@ TEST_CASE("aggregate: 1-D tensors element by element") {
   CHECK(scalar_of(lo, "best_value") == doctest::Approx(3.0));
 }
 
-TEST_CASE("aggregate: 2-D tensors keep their shape; values stack in front") {
+TEST_CASE("aggregate: 2-D tensors keep their shape, values stack in front") {
   Tensor a = Tensor::zeros<float>({2, 2}), b = Tensor::zeros<float>({2, 2});
   for (std::size_t i = 0; i < 4; ++i) {
     a.data<float>()[i] = static_cast<float>(i);       // 0 1 2 3

@@ -110,7 +110,7 @@ TEST_CASE("cli: get prints scalars bare, small tensors as CSV, large ones as a s
   CHECK(r.err.find("other is stale") != std::string::npos);
 }
 
-TEST_CASE("cli: get shows a large tensor's shape; show and dag describe the cache") {
+TEST_CASE("cli: get shows a large tensor's shape, show and dag describe the cache") {
   Cli cli(R"(nodes:
   one: {op: constant, params: {value: 3}}
   big: {op: describe, inputs: {x: one.y}}

@@ -78,7 +78,7 @@ TEST_CASE("describe: float values, a rank-3 tensor") {
   CHECK(rows_of(out) == 2);
 }
 
-TEST_CASE("describe: a constant tensor has std 0; a scalar counts as one row") {
+TEST_CASE("describe: a constant tensor has std 0, a scalar counts as one row") {
   const Outputs c = describe(tensor<double>({3}, {7.25, 7.25, 7.25}));
   CHECK(scalar_f64(c, "mean") == 7.25);
   CHECK(scalar_f64(c, "std") == 0.0);

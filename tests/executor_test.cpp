@@ -337,7 +337,7 @@ TEST_CASE("executor: a group port passes a named set of tensors, keyed by all th
   CHECK(b.value("m", "sum", {{"w.first", "6"}}) == 8);
 }
 
-TEST_CASE("results: file outputs are copied out under the instance's name; print outputs are returned") {
+TEST_CASE("results: file outputs are copied out under the instance's name, print outputs are returned") {
   Bench b(R"(nodes:
   a: {op: source, params: {value: 3}}
   c: {op: scale, inputs: {x: a.y}}

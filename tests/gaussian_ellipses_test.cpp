@@ -29,7 +29,7 @@ void diamond(std::vector<double>& xy, std::vector<int>& labels, double cx, doubl
 
 }  // namespace
 
-TEST_CASE("gaussian_ellipses: two circles overlap as the lens formula says; a far one not at all") {
+TEST_CASE("gaussian_ellipses: two circles overlap as the lens formula says, a far one not at all") {
   std::vector<double> xy;
   std::vector<int> labels;
   diamond(xy, labels, 0, 0, 0);

@@ -137,7 +137,7 @@ TEST_CASE("load_mnist: .gz files are used when the plain ones are absent") {
   check_outputs(op.run(ctx));
 }
 
-TEST_CASE("load_mnist: a plain file wins over its .gz twin; each file is chosen on its own") {
+TEST_CASE("load_mnist: a plain file wins over its .gz twin, each file is chosen on its own") {
   TempDir dir;
   write_set(dir, true);
   // A plain training-images file beside the .gz one, with a different marked pixel.

@@ -161,7 +161,7 @@ nodes:
   CHECK(p.instances[0].dependents.size() == 4);
 }
 
-TEST_CASE("plan: two swept vars give their product; over gathers only some") {
+TEST_CASE("plan: two swept vars give their product, over gathers only some") {
   Diagnostics d;
   Plan p = plan_of(R"(sweep: {seed: [1, 2], lr: [0.1, 0.5]}
 nodes:
@@ -226,7 +226,7 @@ nodes:
         std::vector<std::string>{"t.yaml:3:38: error: input 'x' must be NODE.PORT, got '3'"});
 }
 
-TEST_CASE("plan: include puts a graph's nodes and vars under a prefix; shared work is one instance") {
+TEST_CASE("plan: include puts a graph's nodes and vars under a prefix, shared work is one instance") {
   test::TempDir dir;
   test::write_file(dir / "sub.yaml", R"(vars: {f: 3, g: 5}
 sweep: {seed: [1, 2]}

@@ -155,7 +155,7 @@ TEST_CASE("plot_projection: equal aspect and the same limits in every panel") {
     }
 }
 
-TEST_CASE("plot_projection: panels follow the inputs given; a title adds a band") {
+TEST_CASE("plot_projection: panels follow the inputs given, a title adds a band") {
   OpContext points_only = figure_inputs(false, false);
   CHECK(decode(bytes_of(render(points_only).at("png"))).width == 300 + plot::kLegendWidth);
   OpContext hulls_only = figure_inputs(true, false);

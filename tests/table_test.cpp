@@ -18,7 +18,7 @@ OpContext table_of(std::vector<Tensor> cells, const std::string& params) {
 
 }  // namespace
 
-TEST_CASE("table: cells fill rows in order; integers stay integers; text aligns and CSV quotes") {
+TEST_CASE("table: cells fill rows in order, integers stay integers, text aligns and CSV quotes") {
   OpContext ctx = table_of({Tensor::scalar(0.36719), Tensor::scalar<std::int64_t>(45), Tensor::scalar(0.9), Tensor::scalar<std::int64_t>(3)},
                            "{rows: [raw PCA, \"MLP, t-SNE\"], columns: [NH, pairs], digits: 3, title: Summary, by: rows}");
   Outputs out = table_op().run(ctx);
@@ -32,7 +32,7 @@ TEST_CASE("table: cells fill rows in order; integers stay integers; text aligns 
   CHECK(std::string(csv.bytes.begin(), csv.bytes.end()) == ",NH,pairs\nraw PCA,0.367,45\n\"MLP, t-SNE\",0.900,3\n");
 }
 
-TEST_CASE("table: note columns follow the cells; the JSON gives every value its source") {
+TEST_CASE("table: note columns follow the cells, the JSON gives every value its source") {
   OpContext ctx = table_of({Tensor::scalar(0.9212), Tensor::scalar(0.9736)},
                            "{rows: [logreg, cnn], columns: [accuracy], digits: 4, title: Models, "
                            "notes: {lab report: [92.31%, 97.94%]}, by: rows}");
