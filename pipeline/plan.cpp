@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <set>
+#include <tuple>
 #include <stdexcept>
 
 namespace untangle {
@@ -172,6 +173,38 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
     }
   }
 
+  // A node's params checked against its op's schema and made canonical, with `values` for its
+  // vars; `instance` names the sweep instance in messages that depend on a swept value.
+  auto resolve_params = [&](std::size_t i, const std::map<std::string, YAML::Node>& values, const std::string& instance) {
+    const NodeSpec& n = g.nodes[i];
+    YAML::Node params(YAML::NodeType::Map);
+    for (const auto& spec : op[i]->params) {
+      auto given = std::find_if(n.params.begin(), n.params.end(), [&](const ParamEntry& e) { return e.name == spec.name; });
+      std::string err;
+      if (given != n.params.end()) {
+        std::vector<std::string> refs;
+        collect_refs(given->value, refs);
+        // An unknown var is already reported; its unsubstituted text would only add noise.
+        if (std::any_of(refs.begin(), refs.end(), [&](const std::string& r) { return !var_names.count(r); })) continue;
+        std::vector<ParamIssue> issues;
+        YAML::Node v = canonical_param(spec, substitute(given->value, values), issues, given->value);
+        for (const auto& is : issues) {
+          // A --set value has no place in a file; its marks count from its own text.
+          const Loc at = is.mark.is_null() || given->loc.line == 0 ? given->loc : Loc{given->loc.file, is.mark.line + 1, is.mark.column + 1};
+          P.error(at, is.message + (refs.empty() || instance.empty() ? "" : " (in " + instance + ")"));
+        }
+        params[spec.name] = v;
+      } else if (spec.default_value) {
+        params[spec.name] = canonical_param(spec, YAML::Load(*spec.default_value), err);
+      } else {
+        P.error(n.loc, "node '" + n.name + "' is missing required param '" + spec.name + "' (op " + n.op + ")");
+      }
+    }
+    return params;
+  };
+  std::map<std::string, YAML::Node> base_vars;
+  for (const auto& v : g.vars) base_vars[v.name] = v.value;
+
   // Cycles, then a topological order (declaration order among the ready).
   std::vector<int> color(N, 0);
   std::vector<std::size_t> stack;
@@ -197,7 +230,16 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
   };
   for (std::size_t i = 0; i < N; ++i)
     if (color[i] == 0) visit(i);
-  if (cyclic) return plan;
+  if (cyclic) {
+    // No instances without an order, but every param is still checked, with each swept var
+    // at its first value, so that one run shows every mistake.
+    std::map<std::string, YAML::Node> values = base_vars;
+    for (const auto& sw : g.sweep)
+      if (!sw.values.empty()) values[sw.var] = sw.values.front();
+    for (std::size_t i = 0; i < N; ++i)
+      if (op[i]) resolve_params(i, values, "");
+    return plan;
+  }
 
   std::vector<std::size_t> order;
   {
@@ -257,9 +299,6 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
       if (!vars.count(s)) b[s] = -1;
     return b;
   };
-  std::map<std::string, YAML::Node> base_vars;
-  for (const auto& v : g.vars) base_vars[v.name] = v.value;
-
   for (auto i : order) {
     const NodeSpec& n = g.nodes[i];
     if (!op[i]) continue;
@@ -274,29 +313,7 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
       std::map<std::string, YAML::Node> values = base_vars;
       for (auto s : vars) values[g.sweep[s].var] = g.sweep[s].values[b[s]];
 
-      inst.params = YAML::Node(YAML::NodeType::Map);
-      for (const auto& spec : op[i]->params) {
-        auto given = std::find_if(n.params.begin(), n.params.end(), [&](const ParamEntry& e) { return e.name == spec.name; });
-        std::string err;
-        if (given != n.params.end()) {
-          std::vector<std::string> refs;
-          collect_refs(given->value, refs);
-          // An unknown var is already reported; its unsubstituted text would only add noise.
-          if (std::any_of(refs.begin(), refs.end(), [&](const std::string& r) { return !var_names.count(r); })) continue;
-          std::vector<ParamIssue> issues;
-          YAML::Node v = canonical_param(spec, substitute(given->value, values), issues, given->value);
-          for (const auto& is : issues) {
-            // A --set value has no place in a file; its marks count from its own text.
-            const Loc at = is.mark.is_null() || given->loc.line == 0 ? given->loc : Loc{given->loc.file, is.mark.line + 1, is.mark.column + 1};
-            P.error(at, is.message + (refs.empty() || vars.empty() ? "" : " (in " + inst.name + ")"));
-          }
-          inst.params[spec.name] = v;
-        } else if (spec.default_value) {
-          inst.params[spec.name] = canonical_param(spec, YAML::Load(*spec.default_value), err);
-        } else {
-          P.error(n.loc, "node '" + n.name + "' is missing required param '" + spec.name + "' (op " + n.op + ")");
-        }
-      }
+      inst.params = resolve_params(i, values, vars.empty() ? "" : inst.name);
 
       for (const auto& port : op[i]->inputs)
         for (const auto& in : n.inputs) {
@@ -352,6 +369,12 @@ Plan load_plan(const std::string& path, const Registry& ops, const std::vector<O
   GraphSpec spec = parse_graph_file(path, diags);
   // Keep going after a structural error so that one run reports every problem.
   Plan plan = make_plan(std::move(spec), ops, overrides, diags);
+  // In file order, as a compiler lists them; the checks above run in passes, not in that order.
+  std::map<std::string, std::size_t> file_rank;
+  for (const auto& d : diags) file_rank.emplace(d.loc.file, file_rank.size());
+  std::stable_sort(diags.begin(), diags.end(), [&](const Diagnostic& x, const Diagnostic& y) {
+    return std::make_tuple(file_rank[x.loc.file], x.loc.line, x.loc.col) < std::make_tuple(file_rank[y.loc.file], y.loc.line, y.loc.col);
+  });
   if (!diags.empty()) throw GraphError(diags);
   return plan;
 }

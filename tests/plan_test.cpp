@@ -272,3 +272,24 @@ nodes:
   CHECK(errors[1] == dir / "bad.yaml" + ":1:14: error: no graph file '" + dir / "missing.yaml" + "'");
   CHECK(errors[2] == dir / "bad.yaml" + ":1:28: error: 'y z' is not a valid include name (letters, digits, _ and -)");
 }
+
+TEST_CASE("plan: a cycle does not hide the other mistakes, and they come in file order") {
+  test::TempDir dir;
+  test::write_file(dir / "g.yaml", R"(nodes:
+  a: {op: scale, inputs: {x: b.y}, params: {factor: many}}
+  b: {op: scale, inputs: {x: a.y, z: a.y}}
+  c: {op: nope}
+)");
+  static Registry ops = test::test_registry();
+  try {
+    load_plan(dir / "g.yaml", ops, {});
+    FAIL("the graph was accepted");
+  } catch (const GraphError& e) {
+    std::vector<std::string> got;
+    for (const auto& d : e.diagnostics) got.push_back(d.str().substr(d.str().find("g.yaml")));
+    CHECK(got == std::vector<std::string>{"g.yaml:2:3: error: cycle: a -> b -> a",
+                                          "g.yaml:2:53: error: factor must be a number, got 'many'",
+                                          "g.yaml:3:35: error: op 'scale' has no input 'z' (inputs: x)",
+                                          "g.yaml:4:11: error: unknown op 'nope' (see `untangle ops`)"});
+  }
+}
