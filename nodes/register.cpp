@@ -16,6 +16,8 @@ void register_all_ops(Registry& ops) {
   ops.add(load_mnist_op());
   ops.add(subset_op());
   ops.add(describe_op());
+  ops.add(load_npy_op());
+  ops.add(load_hdf5_op());
   ops.add(train_op());
   ops.add(evaluate_op());
   ops.add(activations_op());

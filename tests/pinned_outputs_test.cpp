@@ -21,6 +21,8 @@
 #include "pipeline/plan.h"
 #include "pipeline/store.h"
 #include "tests/idx_files.h"
+#include "tests/h5_files.h"
+#include "tests/npy_files.h"
 
 using namespace untangle;
 
@@ -61,11 +63,31 @@ std::string rows_of(const std::string& key, const Pinned& p) {
   return rows;
 }
 
+// Tiny NumPy files for load_npy: an archive with a deflated and a stored member, and a
+// big-endian Fortran-order array.
+void write_numpy_files(const test::TempDir& dir) {
+  const std::string x = test::npy("<f4", "(4, 3)", test::le_bytes<float>({0, 0.5f, 1, 1.5f, 2, 2.5f, 3, 3.5f, 4, 4.5f, 5, 5.5f}));
+  const std::string y = test::npy("|u1", "(4,)", test::le_bytes<std::uint8_t>({0, 1, 1, 0}));
+  test::write_file(dir / "arrays.npz", test::zip({{"x.npy", x, true}, {"y.npy", y, false}}));
+  test::write_file(dir / "x.npy",
+                   test::npy(">i2", "(2, 3)", test::swap_items(test::le_bytes<std::int16_t>({1, -4, 2, 5, -3, 6}), 2), true));
+}
+
+// A tiny HDF5 file for load_hdf5: big-endian integers and a rank-3 float dataset.
+void write_hdf5_file(const test::TempDir& dir) {
+  const float images[2][2][3] = {{{0, 0.5f, 1}, {1.5f, 2, 2.5f}}, {{3, 3.5f, 4}, {4.5f, 5, 5.5f}}};
+  const std::uint16_t labels[] = {7, 65535};
+  test::write_h5(dir / "data.h5", {{"/train/images", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {2, 2, 3}, images},
+                                   {"/train/labels", H5T_STD_U16BE, H5T_NATIVE_UINT16, {2}, labels}});
+}
+
 }  // namespace
 
 TEST_CASE("pinned outputs: no op's output changes while it keeps its version") {
   test::TempDir dir;
   test::write_tiny_mnist(dir.path);
+  write_numpy_files(dir);
+  write_hdf5_file(dir);
   Registry ops;
   register_all_ops(ops);
   const Plan plan = load_plan(kGraph, ops, {{"data", dir.path}});

@@ -1,4 +1,4 @@
-// Data ops: loading MNIST, taking subsets, describing a set.
+// Data ops: loading MNIST or NumPy and HDF5 files, taking subsets, describing a set.
 #pragma once
 #include "pipeline/schema.h"
 
@@ -7,5 +7,7 @@ namespace untangle {
 OpSchema load_mnist_op();
 OpSchema subset_op();
 OpSchema describe_op();
+OpSchema load_npy_op();
+OpSchema load_hdf5_op();
 
 }  // namespace untangle
