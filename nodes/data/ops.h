@@ -1,10 +1,11 @@
-// Data ops: loading MNIST, taking subsets, describing a set.
+// Data ops: loading MNIST, IDX files, taking subsets, describing a set.
 #pragma once
 #include "pipeline/schema.h"
 
 namespace untangle {
 
 OpSchema load_mnist_op();
+OpSchema load_idx_op();
 OpSchema subset_op();
 OpSchema describe_op();
 
