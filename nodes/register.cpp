@@ -15,6 +15,7 @@ void register_all_ops(Registry& ops) {
   ops.add(aggregate_op());
   ops.add(load_mnist_op());
   ops.add(load_idx_op());
+  ops.add(load_csv_op());
   ops.add(subset_op());
   ops.add(describe_op());
   ops.add(train_op());

@@ -66,6 +66,7 @@ std::string rows_of(const std::string& key, const Pinned& p) {
 TEST_CASE("pinned outputs: no op's output changes while it keeps its version") {
   test::TempDir dir;
   test::write_tiny_mnist(dir.path);
+  test::write_file(dir / "pinned.csv", "a,b,class\n0.5,-1,0\n\"2.25\",3e-2,1\n7,8,2\n");
   Registry ops;
   register_all_ops(ops);
   const Plan plan = load_plan(kGraph, ops, {{"data", dir.path}});
