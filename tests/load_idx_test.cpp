@@ -156,7 +156,7 @@ TEST_CASE("load_idx: malformed or disagreeing files are errors naming the file")
   SUBCASE("a missing file") { CHECK(error_of([&] { load(dir / "nope"); }) == dir / "nope" + ": cannot open"); }
 }
 
-TEST_CASE("load_idx: a bad file fails its node in the real binary, exit code 1, and caches nothing") {
+TEST_CASE("load_idx: in the real binary a bad file fails its node, exit code 1, caching nothing, and moved files stay cached") {
   TempDir dir;
   write_bytes(dir / "x", idx(0x08, {3, 2}, Bytes(6, 1)));
   write_bytes(dir / "y", idx(0x08, {2}, {1, 2}));
@@ -177,5 +177,11 @@ TEST_CASE("load_idx: a bad file fails its node in the real binary, exit code 1, 
   // The same node with agreeing files runs and is then cached.
   write_bytes(dir / "y", idx(0x08, {3}, {1, 2, 3}));
   CHECK(run_command(std::string(UNTANGLE_BINARY) + " run" + args).code == 0);
+  CHECK(run_command(std::string(UNTANGLE_BINARY) + " status" + args).out == "data\tcached\n");
+
+  // Paths are not in the key, contents are: the same files moved elsewhere are still cached.
+  std::filesystem::create_directory(dir / "moved");
+  for (const char* f : {"x", "y"}) std::filesystem::rename(dir / f, dir / "moved" + "/" + f);
+  write_file(graph, "nodes:\n  data: {op: load_idx, params: {x: " + dir / "moved/x" + ", y: " + dir / "moved/y" + "}}\n");
   CHECK(run_command(std::string(UNTANGLE_BINARY) + " status" + args).out == "data\tcached\n");
 }
