@@ -14,6 +14,8 @@ void register_all_ops(Registry& ops) {
   ops.add(add_op());
   ops.add(aggregate_op());
   ops.add(load_mnist_op());
+  ops.add(load_idx_op());
+  ops.add(load_csv_op());
   ops.add(subset_op());
   ops.add(describe_op());
   ops.add(load_npy_op());

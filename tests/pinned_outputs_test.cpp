@@ -88,6 +88,7 @@ TEST_CASE("pinned outputs: no op's output changes while it keeps its version") {
   test::write_tiny_mnist(dir.path);
   write_numpy_files(dir);
   write_hdf5_file(dir);
+  test::write_file(dir / "pinned.csv", "a,b,class\n0.5,-1,0\n\"2.25\",3e-2,1\n7,8,2\n");
   Registry ops;
   register_all_ops(ops);
   const Plan plan = load_plan(kGraph, ops, {{"data", dir.path}});

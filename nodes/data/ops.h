@@ -1,10 +1,12 @@
-// Data ops: loading MNIST or NumPy and HDF5 files, taking subsets, describing a set.
+// Data ops: loading MNIST, IDX, CSV, NumPy and HDF5 files, taking subsets, describing a set.
 #pragma once
 #include "pipeline/schema.h"
 
 namespace untangle {
 
 OpSchema load_mnist_op();
+OpSchema load_idx_op();
+OpSchema load_csv_op();
 OpSchema subset_op();
 OpSchema describe_op();
 OpSchema load_npy_op();
