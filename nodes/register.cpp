@@ -13,6 +13,7 @@ void register_all_ops(Registry& ops) {
   ops.add(constant_op());
   ops.add(add_op());
   ops.add(aggregate_op());
+  ops.add(exec_op());
   ops.add(load_mnist_op());
   ops.add(load_idx_op());
   ops.add(load_csv_op());

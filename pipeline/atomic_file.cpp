@@ -27,6 +27,7 @@ namespace {
 struct Registry {
   std::mutex m;
   std::set<std::string> paths;
+  std::set<int> child_groups;
   bool closing = false;
 };
 Registry& registry() {
@@ -123,6 +124,21 @@ void write_file_atomically(const std::string& target, const std::string& content
   tmp.commit();
 }
 
+int start_child_group(const std::function<int()>& spawn) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.m);
+  if (r.closing) throw std::runtime_error("interrupted");
+  const int pgid = spawn();
+  if (pgid > 0) r.child_groups.insert(pgid);
+  return pgid;
+}
+
+void end_child_group(int pgid) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.m);
+  r.child_groups.erase(pgid);
+}
+
 void install_interrupt_cleanup() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -148,6 +164,7 @@ void install_interrupt_cleanup() {
       r.m.lock();  // held until the process ends: nothing new is created or renamed
       r.closing = true;
       for (const auto& p : r.paths) ::unlink(p.c_str());
+      for (int g : r.child_groups) ::kill(-g, SIGKILL);
       // Die of the signal itself, so the exit status tells the shell what happened.
       ::signal(sig, SIG_DFL);
       ::raise(sig);

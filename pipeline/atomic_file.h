@@ -37,4 +37,11 @@ void install_interrupt_cleanup();
 
 bool is_temp_name(const std::string& filename);  // names TempPath creates
 
+// Child processes run in process groups of their own (exec's programs); an interrupt kills
+// every registered group before the process ends. `spawn` runs under the registry's lock and
+// returns the new group's id, so no child can start after the cleanup; it is not called, and
+// this throws, once the process is being interrupted.
+int start_child_group(const std::function<int()>& spawn);
+void end_child_group(int pgid);
+
 }  // namespace untangle

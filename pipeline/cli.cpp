@@ -160,10 +160,10 @@ int cmd_get(const GraphArgs& ga, const Registry& ops, const std::string& what) {
   Plan plan = ga.plan(ops);
   const std::size_t i = one_instance(plan, what.substr(0, dot));
   const std::string port = what.substr(dot + 1);
-  const PortSpec* spec = plan.instances[i].op->output(port.substr(0, port.find('/')));
+  const PortSpec* spec = plan.instances[i].output(port.substr(0, port.find('/')));
   if (!spec || (!spec->group && port.find('/') != std::string::npos)) {
     std::string list;
-    for (const auto& p : plan.instances[i].op->outputs) list += (list.empty() ? "" : ", ") + p.name;
+    for (const auto& p : plan.instances[i].outputs) list += (list.empty() ? "" : ", ") + p.name;
     throw UsageError(plan.instances[i].name + " (" + plan.instances[i].op->name + ") has no output '" + port +
                      "' (outputs: " + list + ")");
   }
@@ -259,17 +259,18 @@ int cmd_ops(const Registry& ops, const std::string& name) {
   if (!op) throw UsageError("unknown op '" + name + "' (`untangle ops` lists them)");
   print_line(op->name + " (version " + std::to_string(op->version) + ")");
   print_line(indent(op->doc, "  "));
-  auto ports = [](const char* title, const std::vector<PortSpec>& v) {
+  auto ports = [](const char* title, const std::vector<PortSpec>& v, const char* dynamic) {
     print_line(title);
-    if (v.empty()) print_line("    (none)");
+    if (dynamic) print_line(std::string("    ") + dynamic);
+    else if (v.empty()) print_line("    (none)");
     for (const auto& p : v)
       print_line("    " + p.name + (p.optional ? " (optional)" : "") + (p.gather ? " (gathers a sweep or a list)" : "") +
                  (p.group ? " (group)" : "") + (p.print ? " (printed by run)" : "") +
                  (p.file.empty() ? "" : " (file ." + p.file + ", copied to the results directory)") +
                  (p.doc.empty() ? "" : ": " + p.doc));
   };
-  ports("  inputs", op->inputs);
-  ports("  outputs", op->outputs);
+  ports("  inputs", op->inputs, op->any_inputs ? "(any names the node gives; each a tensor)" : nullptr);
+  ports("  outputs", op->outputs, op->outputs_of ? "(declared by the node's params)" : nullptr);
   print_line("  params");
   if (op->params.empty()) print_line("    (none)");
   for (const auto& p : op->params) {

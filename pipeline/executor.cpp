@@ -226,6 +226,8 @@ struct Executor::Impl {
     out.clear();
     if (!inst.op->files) return true;
     auto paths = inst.op->files(inst.params);
+    if (inst.op->files_from_graph_dir)
+      for (auto& p : paths) p = (std::filesystem::path(inst.graph_dir) / p).lexically_normal().string();
     bool missing = false;
     for (const auto& p : paths) missing |= !std::filesystem::exists(p);
     if (missing) {
@@ -255,6 +257,7 @@ struct Executor::Impl {
         text += "in " + in.port + " " + in.labels[k] + " " + d + "\n";
       }
     for (const auto& f : files) text += "file " + f + "\n";
+    if (inst.op->key_extra) text += "extra " + inst.op->key_extra(inst.params) + "\n";
     return hash_text(text);
   }
 
@@ -275,7 +278,7 @@ struct Executor::Impl {
   }
 
   const PortSpec& out_port(std::size_t j, const std::string& port) const {
-    return *plan.instances[j].op->output(port);  // the plan checked that it exists
+    return *plan.instances[j].output(port);  // the plan checked that it exists
   }
 
   // Resolves an instance's key and checks the cache, as far as its inputs allow.
@@ -373,6 +376,7 @@ struct Executor::Impl {
     OpContext ctx;
     ctx.params = inst.params;
     ctx.instance = inst.name;
+    ctx.graph_dir = inst.graph_dir;
     for (const auto& in : inst.inputs)
       for (std::size_t k = 0; k < in.from.size(); ++k) {
         if (!out_port(in.from[k], in.from_port).group) {
@@ -426,12 +430,12 @@ struct Executor::Impl {
     const auto t0 = std::chrono::steady_clock::now();
     Outputs out = inst.op->run(ctx);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    for (const auto& port : inst.op->outputs)
+    for (const auto& port : inst.outputs)
       if (!port.group && !out.count(port.name))
         throw std::runtime_error("op " + inst.op->name + " produced no output '" + port.name + "'");
     for (const auto& [name, t] : out) {
       const auto slash = name.find('/');
-      const PortSpec* port = inst.op->output(name.substr(0, slash));
+      const PortSpec* port = inst.output(name.substr(0, slash));
       if (!port || port->group != (slash != std::string::npos))
         throw std::runtime_error("op " + inst.op->name + " produced undeclared output '" + name + "'");
     }

@@ -1,6 +1,7 @@
 #include "pipeline/plan.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <set>
 #include <tuple>
@@ -116,14 +117,27 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
 
   // Structure: ops, ports, params, var references.
   std::vector<const OpSchema*> op(N, nullptr);
+  // Each node's input ports: its op's, or for an op that takes any (exec) the ones it names.
+  std::vector<std::vector<PortSpec>> in_ports(N);
+  auto in_port = [&](std::size_t i, const std::string& name) -> const PortSpec* {
+    for (const auto& p : in_ports[i])
+      if (p.name == name) return &p;
+    return nullptr;
+  };
   std::vector<std::vector<std::size_t>> preds(N);  // valid upstream edges
   std::vector<std::set<std::size_t>> direct(N);    // swept vars referenced in params
   for (std::size_t i = 0; i < N; ++i) {
     const NodeSpec& n = g.nodes[i];
     op[i] = ops.find(n.op);
     if (!op[i] && !n.op.empty()) P.error(n.op_loc, "unknown op '" + n.op + "' (see `untangle ops`)");
+    if (op[i] && op[i]->any_inputs) {
+      for (const auto& in : n.inputs)
+        if (!in_port(i, in.port)) in_ports[i].push_back({in.port, "", false});
+    } else if (op[i]) {
+      in_ports[i] = op[i]->inputs;
+    }
     for (const auto& in : n.inputs) {
-      if (op[i] && !op[i]->input(in.port))
+      if (op[i] && !in_port(i, in.port))
         P.error(in.port_loc, "op '" + n.op + "' has no input '" + in.port + "' (inputs: " +
                                  join(names_of(op[i]->inputs)) + ")");
       auto up = idx.find(in.node);
@@ -132,12 +146,14 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
         continue;
       }
       const OpSchema* up_op = ops.find(g.nodes[up->second].op);
+      // Ports declared by params are known per instance; the expansion below checks them.
+      if (up_op && up_op->outputs_of) up_op = nullptr;
       if (up_op && !up_op->output(in.node_port)) {
         P.error(in.loc, "node '" + in.node + "' (" + up_op->name + ") has no output '" + in.node_port +
                             "' (outputs: " + join(names_of(up_op->outputs)) + ")");
         continue;
       }
-      const PortSpec* port = op[i] ? op[i]->input(in.port) : nullptr;
+      const PortSpec* port = in_port(i, in.port);
       if (port && in.listed && !port->gather)
         P.error(in.loc, "input '" + in.port + "' takes one NODE.PORT; only gathering inputs (like aggregate's x) take a list");
       if (port && port->gather && !in.listed && up_op && up_op->output(in.node_port)->group)
@@ -270,7 +286,7 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
     for (const auto& in : n.inputs) {
       auto up = idx.find(in.node);
       if (up == idx.end()) continue;
-      const PortSpec* port = op[i] ? op[i]->input(in.port) : nullptr;
+      const PortSpec* port = in_port(i, in.port);
       for (auto s : dep[up->second]) {
         bool gathered = port && port->gather &&
                         (n.over.empty() || std::find(n.over.begin(), n.over.end(), g.sweep[s].var) != n.over.end());
@@ -294,6 +310,7 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
   // Instances that would compute the same thing (same op, params and sources), say the one
   // training that two included graphs both declare, are one instance under several names.
   std::map<std::string, std::size_t> by_signature;
+  std::set<const InputSpec*> reported;  // a missing declared output, once per edge
   auto restrict_to = [](Binding b, const std::set<std::size_t>& vars) {
     for (std::size_t s = 0; s < b.size(); ++s)
       if (!vars.count(s)) b[s] = -1;
@@ -314,11 +331,21 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
       for (auto s : vars) values[g.sweep[s].var] = g.sweep[s].values[b[s]];
 
       inst.params = resolve_params(i, values, vars.empty() ? "" : inst.name);
+      inst.outputs = op[i]->outputs_of ? op[i]->outputs_of(inst.params) : op[i]->outputs;
+      inst.graph_dir = std::filesystem::path(n.loc.file).parent_path().string();
+      if (inst.graph_dir.empty()) inst.graph_dir = ".";
 
-      for (const auto& port : op[i]->inputs)
+      for (const auto& port : in_ports[i])
         for (const auto& in : n.inputs) {
           if (in.port != port.name || !idx.count(in.node)) continue;
           const std::size_t u = idx[in.node];
+          if (!of_node[u].empty() && !plan.instances[of_node[u].front().first].output(in.node_port)) {
+            const Instance& up = plan.instances[of_node[u].front().first];
+            if (reported.insert(&in).second)
+              P.error(in.loc, "node '" + in.node + "' (" + up.op->name + ") has no output '" + in.node_port +
+                                  "' (outputs: " + join(names_of(up.outputs)) + ")");
+            continue;
+          }
           PlanInput pi{port.name, {}, in.node_port, {}};
           std::set<std::size_t> shared, rest;
           for (auto s : dep[u]) (dep[i].count(s) ? shared : rest).insert(s);
@@ -362,6 +389,12 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
     return std::tie(a.loc.line, a.loc.col) < std::tie(b.loc.line, b.loc.col);
   });
   return plan;
+}
+
+const PortSpec* Instance::output(const std::string& port) const {
+  for (const auto& p : outputs)
+    if (p.name == port) return &p;
+  return nullptr;
 }
 
 Plan load_plan(const std::string& path, const Registry& ops, const std::vector<Override>& overrides) {

@@ -24,8 +24,13 @@ struct Instance {
   std::string node;  // the node it expands
   const OpSchema* op = nullptr;
   YAML::Node params;  // every declared param, canonical
+  // Its output ports: the op's, or those its params declare (OpSchema::outputs_of).
+  std::vector<PortSpec> outputs;
+  std::string graph_dir;  // the directory of the graph file that declares the node
   std::vector<PlanInput> inputs;
   std::vector<std::size_t> dependents;  // instances reading this one
+
+  const PortSpec* output(const std::string& port) const;
 };
 
 struct Plan {

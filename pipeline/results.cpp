@@ -27,7 +27,7 @@ Results collect_results(const Plan& plan, const Store& store, const RunReport& r
     const NodeResult& r = report.nodes[i];
     if (r.outcome != Outcome::ran && r.outcome != Outcome::cached) continue;
     const Instance& inst = plan.instances[i];
-    for (const auto& port : inst.op->outputs) {
+    for (const auto& port : inst.outputs) {
       if (port.print) {
         const Tensor t = store.read(r.key, port.name);
         std::string text;

@@ -75,6 +75,7 @@ struct OpContext {
   std::map<std::string, std::vector<Tensor>> inputs;
   std::map<std::string, std::vector<std::string>> labels;
   std::string instance;  // e.g. "sample[seed=3]", for messages
+  std::string graph_dir;  // the directory of the graph file that declares the node
   std::function<void(double fraction, const std::string& what)> progress = [](double, const std::string&) {};
   // Text for the user (a model summary, a line per epoch), printed under the node's name.
   std::function<void(const std::string& text)> log = [](const std::string&) {};
@@ -107,6 +108,17 @@ struct OpSchema {
   std::function<std::vector<std::string>(const YAML::Node& params)> files;
   // Makes missing files available (e.g. downloads them); called before hashing them.
   std::function<void(const YAML::Node& params)> prepare;
+  // `files` names paths relative to the directory of the graph file that declares the node
+  // (scripts kept beside the graph), not to the working directory.
+  bool files_from_graph_dir = false;
+  // Ops whose ports the graph names (exec runs any program): every input port a node gives is
+  // accepted, each one tensor, and an instance's outputs come from its resolved params
+  // instead of `outputs`.
+  bool any_inputs = false;
+  std::function<std::vector<PortSpec>(const YAML::Node& params)> outputs_of;
+  // What else the output depends on, as text for the key, given the resolved params: say the
+  // values of environment variables that the params name. Read when the key is computed.
+  std::function<std::string(const YAML::Node& params)> key_extra;
 
   const ParamSpec* param(const std::string& n) const;
   const PortSpec* input(const std::string& n) const;

@@ -494,4 +494,47 @@ GcReport Store::gc(const GcOptions& opts, const std::function<void(const std::st
   return r;
 }
 
+void write_h5_file(const std::string& path, const Outputs& datasets) {
+  quiet();
+  Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  no_file_locking(fapl);
+  Hid f(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
+  if (!f.ok()) throw std::runtime_error("cannot create " + path);
+  try {
+    for (const auto& [name, t] : datasets) write_dataset(f, name, t);
+  } catch (const H5Failure& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+}
+
+Outputs read_h5_file(const std::string& path) {
+  quiet();
+  Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  no_file_locking(fapl);
+  Hid f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), H5Fclose);
+  if (!f.ok()) throw std::runtime_error("cannot open " + path + " as HDF5");
+  H5G_info_t info{};
+  check(H5Gget_info(f, &info), "cannot list " + path);
+  Outputs out;
+  for (hsize_t k = 0; k < info.nlinks; ++k) {
+    const ssize_t len = H5Lget_name_by_idx(f, ".", H5_INDEX_NAME, H5_ITER_INC, k, nullptr, 0, H5P_DEFAULT);
+    std::string name(len > 0 ? len : 0, '\0');
+    H5Lget_name_by_idx(f, ".", H5_INDEX_NAME, H5_ITER_INC, k, name.data(), name.size() + 1, H5P_DEFAULT);
+    Hid ds(H5Dopen2(f, name.c_str(), H5P_DEFAULT), H5Dclose);
+    if (!ds.ok()) throw std::runtime_error(path + ": '" + name + "' is not a dataset");
+    Hid type(H5Dget_type(ds), H5Tclose);
+    // dtype_from knows the cache's own types only; others would be converted with loss.
+    const bool wide_unsigned = H5Tget_class(type) == H5T_INTEGER && H5Tget_size(type) > 1 && H5Tget_sign(type) != H5T_SGN_2;
+    const H5T_class_t cls = H5Tget_class(type);
+    if (wide_unsigned || (cls != H5T_INTEGER && cls != H5T_FLOAT && cls != H5T_STRING))
+      throw std::runtime_error(path + ": dataset '" + name + "' has a type untangle does not hold (use int8-64, uint8, float32 or float64)");
+    try {
+      out[name] = read_dataset(f, name, nullptr);
+    } catch (const H5Failure& e) {
+      throw std::runtime_error(path + ": " + e.what());
+    }
+  }
+  return out;
+}
+
 }  // namespace untangle

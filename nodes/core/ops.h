@@ -1,4 +1,5 @@
-// Ops that know nothing of any domain: constants, arithmetic, and gathering a sweep.
+// Ops that know nothing of any domain: constants, arithmetic, gathering a sweep, and running
+// a program.
 #pragma once
 #include "pipeline/schema.h"
 
@@ -7,5 +8,6 @@ namespace untangle {
 OpSchema constant_op();
 OpSchema add_op();
 OpSchema aggregate_op();
+OpSchema exec_op();  // runs a program in any language
 
 }  // namespace untangle
