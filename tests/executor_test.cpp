@@ -365,3 +365,18 @@ TEST_CASE("results: file outputs are copied out under the instance's name, print
   CHECK(test::read_file(dir + "/r.txt") == "a.y=4.000000;c.y=8.000000;");
   CHECK(default_results_dir(b.plan()) == "results/g");
 }
+
+TEST_CASE("executor: OpSchema::key_extra enters the key, so a changed environment value reruns") {
+  Bench b("nodes:\n  a: {op: source}\n  n: {op: named, inputs: {x: a.y}, params: {outputs: {s: s}, env: UNTANGLE_TEST_KEY}}\n"
+          "  c: {op: scale, inputs: {x: n.s}}\n");
+  ::setenv("UNTANGLE_TEST_KEY", "one", 1);
+  CHECK(b.run().summary() == "done: 3 ran, 0 cached, 0 failed");
+  CHECK(b.value("c", "y") == 2);
+  CHECK(b.run().summary() == "done: 0 ran, 3 cached, 0 failed");
+  ::setenv("UNTANGLE_TEST_KEY", "two", 1);
+  CHECK(b.status()["n"] == Outcome::stale);
+  // The same bytes again: what reads n stays cached.
+  CHECK(b.run().summary() == "done: 1 ran, 2 cached, 0 failed");
+  CHECK(test::calls()["n"] == 1);
+  ::unsetenv("UNTANGLE_TEST_KEY");
+}

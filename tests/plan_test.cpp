@@ -293,3 +293,32 @@ TEST_CASE("plan: a cycle does not hide the other mistakes, and they come in file
                                           "g.yaml:4:11: error: unknown op 'nope' (see `untangle ops`)"});
   }
 }
+
+TEST_CASE("plan: an op whose ports the graph names takes any inputs and declares its outputs by params") {
+  Diagnostics d;
+  Plan p = plan_of(
+      "nodes:\n  a: {op: source}\n  n: {op: named, inputs: {left: a.y, right: a.y}, params: {outputs: {score: s, rest: t}}}\n"
+      "  b: {op: scale, inputs: {x: n.score}}\n",
+      d);
+  REQUIRE(d.empty());
+  const Instance& n = p.instances[p.by_name.at("n")];
+  REQUIRE(n.outputs.size() == 2);
+  CHECK(n.outputs[0].name == "score");  // as the params list them
+  CHECK(n.outputs[1].name == "rest");
+  CHECK(n.output("score") != nullptr);
+  CHECK(n.output("y") == nullptr);
+  REQUIRE(n.inputs.size() == 2);
+  CHECK(n.inputs[0].port == "left");
+  CHECK(n.inputs[1].port == "right");
+  CHECK(p.instances[p.by_name.at("b")].inputs.at(0).from_port == "score");
+
+  // A port the params do not declare is an error at the reference, once even when swept.
+  CHECK(errors_of("sweep: {s: [1, 2]}\nnodes:\n  a: {op: source, params: {value: \"${s}\"}}\n"
+                  "  n: {op: named, inputs: {x: a.y}, params: {outputs: {score: s}}}\n"
+                  "  b: {op: scale, inputs: {x: n.scor}}\n") ==
+        std::vector<std::string>{"t.yaml:5:30: error: node 'n' (named) has no output 'scor' (outputs: score)"});
+  CHECK(errors_of("nodes:\n  a: {op: source}\n  n: {op: named, inputs: {x: [a.y, a.y]}, params: {outputs: {s: s}}}\n") ==
+        std::vector<std::string>{
+            "t.yaml:3:30: error: input 'x' takes one NODE.PORT; only gathering inputs (like aggregate's x) take a list",
+            "t.yaml:3:35: error: input 'x' takes one NODE.PORT; only gathering inputs (like aggregate's x) take a list"});
+}

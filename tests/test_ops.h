@@ -3,6 +3,7 @@
 #pragma once
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -99,6 +100,37 @@ inline Registry test_registry() {
     return Outputs{{"y", Tensor::scalar(ctx.number("value"))}};
   };
   r.add(spread);
+
+  // Ports named by the graph, as exec's: any inputs, outputs declared by a param. Each output
+  // is the sum of the inputs plus its own position; `env` names a variable whose value enters
+  // the key.
+  OpSchema named;
+  named.name = "named";
+  named.any_inputs = true;
+  ParamSpec outs{"outputs", ParamType::dict, "", std::nullopt};
+  outs.items = {{"", ParamType::string, "", std::nullopt}};
+  named.params = {outs, {"env", ParamType::string, "", "''"}};
+  named.outputs_of = [](const YAML::Node& params) {
+    std::vector<PortSpec> ports;
+    if (params["outputs"].IsMap())
+      for (const auto& kv : params["outputs"]) ports.push_back({kv.first.as<std::string>(), kv.second.as<std::string>()});
+    return ports;
+  };
+  named.key_extra = [](const YAML::Node& params) {
+    const std::string name = params["env"].as<std::string>();
+    const char* v = name.empty() ? nullptr : std::getenv(name.c_str());
+    return v ? std::string(v) : std::string();
+  };
+  named.run = [](OpContext& ctx) {
+    auto g = calls().enter(ctx.instance);
+    double sum = 0;
+    for (const auto& [port, tensors] : ctx.inputs) sum += tensors.at(0).at(0);
+    Outputs out;
+    double k = 0;
+    for (const auto& kv : ctx.params["outputs"]) out[kv.first.as<std::string>()] = Tensor::scalar(sum + k++);
+    return out;
+  };
+  r.add(named);
 
   OpSchema scale;
   scale.name = "scale";
