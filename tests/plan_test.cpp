@@ -319,6 +319,6 @@ TEST_CASE("plan: an op whose ports the graph names takes any inputs and declares
         std::vector<std::string>{"t.yaml:5:30: error: node 'n' (named) has no output 'scor' (outputs: score)"});
   CHECK(errors_of("nodes:\n  a: {op: source}\n  n: {op: named, inputs: {x: [a.y, a.y]}, params: {outputs: {s: s}}}\n") ==
         std::vector<std::string>{
-            "t.yaml:3:30: error: input 'x' takes one NODE.PORT; only gathering inputs (like aggregate's x) take a list",
-            "t.yaml:3:35: error: input 'x' takes one NODE.PORT; only gathering inputs (like aggregate's x) take a list"});
+            "t.yaml:3:31: error: input 'x' takes one NODE.PORT; only gathering inputs (like aggregate's x) take a list",
+            "t.yaml:3:36: error: input 'x' takes one NODE.PORT; only gathering inputs (like aggregate's x) take a list"});
 }
