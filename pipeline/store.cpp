@@ -512,9 +512,9 @@ Outputs read_h5_file(const std::string& path) {
   Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   no_file_locking(fapl);
   Hid f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), H5Fclose);
-  if (!f.ok()) throw std::runtime_error("cannot open " + path + " as HDF5");
+  if (!f.ok()) throw std::runtime_error("not an HDF5 file");
   H5G_info_t info{};
-  check(H5Gget_info(f, &info), "cannot list " + path);
+  check(H5Gget_info(f, &info), "cannot list its datasets");
   Outputs out;
   for (hsize_t k = 0; k < info.nlinks; ++k) {
     const ssize_t len = H5Lget_name_by_idx(f, ".", H5_INDEX_NAME, H5_ITER_INC, k, nullptr, 0, H5P_DEFAULT);
@@ -526,13 +526,10 @@ Outputs read_h5_file(const std::string& path) {
     // dtype_from knows the cache's own types only; others would be converted with loss.
     const bool wide_unsigned = H5Tget_class(type) == H5T_INTEGER && H5Tget_size(type) > 1 && H5Tget_sign(type) != H5T_SGN_2;
     const H5T_class_t cls = H5Tget_class(type);
-    if (wide_unsigned || (cls != H5T_INTEGER && cls != H5T_FLOAT && cls != H5T_STRING))
-      throw std::runtime_error(path + ": dataset '" + name + "' has a type untangle does not hold (use int8-64, uint8, float32 or float64)");
-    try {
-      out[name] = read_dataset(f, name, nullptr);
-    } catch (const H5Failure& e) {
-      throw std::runtime_error(path + ": " + e.what());
-    }
+    const bool fixed_string = cls == H5T_STRING && H5Tis_variable_str(type) <= 0;
+    if (wide_unsigned || fixed_string || (cls != H5T_INTEGER && cls != H5T_FLOAT && cls != H5T_STRING))
+      throw std::runtime_error("dataset '" + name + "' has a type untangle does not hold (int8 to int64, uint8, float32, float64)");
+    out[name] = read_dataset(f, name, nullptr);
   }
   return out;
 }

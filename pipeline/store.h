@@ -85,7 +85,8 @@ std::string default_cache_dir();  // $UNTANGLE_CACHE or .untangle/cache
 
 // Plain HDF5 files for programs outside untangle (exec): a dataset per name at the root, typed
 // as the cache types them, with HDF5's file locking off as for entries. Reading refuses a type
-// the cache cannot hold (a wider unsigned integer, an enum), naming the dataset.
+// the cache cannot hold (a wider unsigned integer, an enum, fixed-length strings), naming the
+// dataset; the messages leave naming the file to the caller.
 void write_h5_file(const std::string& path, const Outputs& datasets);
 Outputs read_h5_file(const std::string& path);
 

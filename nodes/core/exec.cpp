@@ -268,7 +268,11 @@ Outputs run(OpContext& ctx) {
 
   const auto declared = declared_outputs(ctx.params);
   Outputs got;
-  if (fs::exists(output)) got = read_h5_file(output.string());
+  try {
+    if (fs::exists(output)) got = read_h5_file(output.string());
+  } catch (const std::exception& e) {
+    throw std::runtime_error(with_stderr(who + "'s UNTANGLE_OUTPUT: " + e.what(), f));
+  }
   std::string names;
   for (const auto& p : declared) names += (names.empty() ? "" : ", ") + p.name;
   for (const auto& [name, t] : got) {

@@ -1,0 +1,203 @@
+// exec: programs in any language as graph nodes, run through the real binary as a user runs
+// them; the programs are small shell and Python scripts the tests write.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "nodes/core/ops.h"
+#include "tests/helpers.h"
+
+using namespace untangle;
+
+namespace {
+
+struct Graph {
+  test::TempDir dir;
+  std::string file = dir / "g.yaml";
+  explicit Graph(const std::string& text) { test::write_file(file, text); }
+  test::CommandResult operator()(const std::string& command, const std::string& env = "") {
+    return test::run_command(env + " " + UNTANGLE_BINARY + " " + command + " " + file + " --cache " + (dir / "cache"));
+  }
+};
+
+bool has_h5py() { return test::run_command("/usr/bin/python3 -c 'import h5py'").code == 0; }
+
+// Doubles its input `a`; `tag` is a comment that changes the script's bytes, not its output.
+std::string doubler(const std::string& tag) {
+  return "import os, h5py, numpy as np\n# " + tag +
+         "\n"
+         "with h5py.File(os.environ['UNTANGLE_INPUT'], 'r') as f:\n"
+         "    a = f['a'][()]\n"
+         "print('read', a)\n"
+         "with h5py.File(os.environ['UNTANGLE_OUTPUT'], 'w') as f:\n"
+         "    f['score'] = np.float64(2 * a)\n"
+         "    f['seen'] = np.array([len(os.environ.get('EXEC_TEST_LEVEL', ''))], dtype=np.int32)\n";
+}
+
+const char* kDoubling = R"(nodes:
+  c: {op: constant, params: {value: 2.5}}
+  e:
+    op: exec
+    inputs: {a: c.y}
+    params:
+      command: [/usr/bin/python3, scripts/double.py]
+      files: [scripts/double.py]
+      outputs: {score: scalar, seen: tensor}
+      env: [EXEC_TEST_LEVEL]
+  d: {op: add, inputs: {a: e.score}}
+)";
+
+std::vector<std::string> ran(const std::string& out) {
+  std::vector<std::string> names;
+  for (const auto& l : test::lines_of(out))
+    if (l.rfind("  ran     ", 0) == 0) names.push_back(l.substr(10, l.find("  ", 10) - 10));
+  return names;
+}
+
+// A graph of one exec node running `command` (YAML flow list); returns the run's output.
+test::CommandResult fails(const std::string& command, const std::string& outputs = "{s: scalar}",
+                          const std::string& more = "") {
+  Graph g("nodes:\n  e:\n    op: exec\n    params: {command: " + command + ", outputs: " + outputs + more + "}\n");
+  auto r = g("run");
+  CHECK(r.code == 1);
+  CHECK(test::last_line(r.out) == "done: 0 ran, 0 cached, 1 failed, 0 skipped");
+  CHECK(g("status").out == "e\tstale\n");
+  return r;
+}
+
+std::string failure(const test::CommandResult& r) {
+  const auto at = r.out.find("  FAILED  e: ");
+  REQUIRE(at != std::string::npos);
+  return r.out.substr(at + 13, r.out.find("\ndone:") - at - 13);
+}
+
+}  // namespace
+
+TEST_CASE("exec: cached on rerun; an edited script reruns, and equal output keeps dependents cached") {
+  if (!has_h5py()) {
+    MESSAGE("SKIPPED: /usr/bin/python3 has no h5py");
+    return;
+  }
+  Graph g(kDoubling);
+  std::filesystem::create_directory(g.dir / "scripts");
+  test::write_file(g.dir / "scripts/double.py", doubler("first"));
+  // From elsewhere: the script is found beside the graph file, not in the working directory.
+  auto r = g("run");
+  REQUIRE(r.code == 0);
+  CHECK(test::last_line(r.out) == "done: 3 ran, 0 cached, 0 failed");
+  CHECK(r.out.find("  e: read 2.5\n") != std::string::npos);
+  CHECK(test::run_command(std::string(UNTANGLE_BINARY) + " get " + g.file + " d.y --cache " + (g.dir / "cache")).out == "5\n");
+  CHECK(g("run").out.find("done: 0 ran, 3 cached, 0 failed") != std::string::npos);
+
+  test::write_file(g.dir / "scripts/double.py", doubler("second"));
+  r = g("run");
+  CHECK(ran(r.out) == std::vector<std::string>{"e"});
+  CHECK(test::last_line(r.out) == "done: 1 ran, 2 cached, 0 failed");
+
+  // A variable named by `env` enters the key by value.
+  r = g("run", "EXEC_TEST_LEVEL=high");
+  CHECK(ran(r.out) == std::vector<std::string>{"e"});
+  CHECK(g("status", "EXEC_TEST_LEVEL=high").out == "c\tcached\ne\tcached\nd\tcached\n");
+  CHECK(g("status", "EXEC_TEST_LEVEL=low").out == "c\tcached\ne\tstale\nd\tstale\n");
+}
+
+TEST_CASE("exec: a failing program fails its node with its status and stderr, caching nothing") {
+  CHECK(failure(fails("[sh, -c, 'echo one >&2; echo two >&2; exit 3']")) ==
+        "sh exited with status 3; the last lines of its stderr:\n  one\n  two");
+  CHECK(failure(fails("[sh, -c, 'for i in $(seq 1 25); do echo line $i >&2; done; exit 1']")) ==
+        "sh exited with status 1; the last lines of its stderr:\n  line 6\n  line 7\n  line 8\n  line 9\n  line 10\n"
+        "  line 11\n  line 12\n  line 13\n  line 14\n  line 15\n  line 16\n  line 17\n  line 18\n  line 19\n  line 20\n"
+        "  line 21\n  line 22\n  line 23\n  line 24\n  line 25");
+  CHECK(failure(fails("[sh, -c, 'kill -SEGV $$']")) == "sh was killed by signal 11 (Segmentation fault) (stderr was empty)");
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(failure(fails("[sh, -c, 'echo waiting >&2; sleep 30']", "{s: scalar}", ", timeout: 1s")) ==
+        "sh timed out after 1s; the last lines of its stderr:\n  waiting");
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));  // the sleep was killed with its shell
+  CHECK(failure(fails("['true']")) == "true wrote no output 's' to UNTANGLE_OUTPUT (stderr was empty)");
+  CHECK(failure(fails("[no-such-program-here]")) == "cannot run no-such-program-here: No such file or directory");
+  CHECK(failure(fails("['true']", "{s: scalar}", ", timeout: soon")) ==
+        "timeout must be a duration like 30s, 10m or 2h, got 'soon'");
+  if (!has_h5py()) {
+    MESSAGE("SKIPPED: /usr/bin/python3 has no h5py");
+    return;
+  }
+  const std::string py = "[/usr/bin/python3, -c, \"import os, h5py, numpy as np; f = h5py.File(os.environ['UNTANGLE_OUTPUT'], 'w'); ";
+  CHECK(failure(fails(py + "f['s'] = np.float64(1); f['extra'] = np.zeros(2)\"]")) ==
+        "/usr/bin/python3 wrote undeclared output 'extra' (outputs: s) (stderr was empty)");
+  CHECK(failure(fails(py + "f['s'] = np.zeros(3)\"]")) ==
+        "/usr/bin/python3 wrote output 's' with shape [3]; it is declared scalar (one value) (stderr was empty)");
+  CHECK(failure(fails(py + "f['s'] = np.array(['a', 'b'], dtype=h5py.string_dtype())\"]", "{s: tensor}")) ==
+        "/usr/bin/python3 wrote output 's' as strings; it must be numeric (stderr was empty)");
+  CHECK(failure(fails(py + "f['s'] = np.array([1, 2], dtype=np.uint16)\"]", "{s: tensor}")) ==
+        "/usr/bin/python3's UNTANGLE_OUTPUT: dataset 's' has a type untangle does not hold (int8 to int64, uint8, float32, "
+        "float64) (stderr was empty)");
+}
+
+TEST_CASE("exec: stdout lines are the node's log, 'progress F text' lines its progress") {
+  test::TempDir dir;
+  OpSchema op = exec_op();
+  OpContext ctx;
+  ctx.params = YAML::Load(
+      "{command: [sh, -c, 'echo first; echo progress 0.25 a quarter; echo progress x; printf last'], files: [], "
+      "outputs: {}, env: [], timeout: ''}");
+  ctx.graph_dir = dir.path;
+  std::vector<std::string> log, progress;
+  ctx.log = [&](const std::string& line) { log.push_back(line); };
+  ctx.progress = [&](double f, const std::string& what) { progress.push_back(std::to_string(f) + " " + what); };
+  CHECK(op.run(ctx).empty());
+  CHECK(log == std::vector<std::string>{"first", "progress x", "last"});
+  CHECK(progress == std::vector<std::string>{"0.250000 a quarter"});
+}
+
+TEST_CASE("exec: the temporary directory is the program's working directory and is removed") {
+  test::TempDir dir;
+  OpContext ctx;
+  ctx.params = YAML::Load("{command: [sh, -c, 'pwd; echo $UNTANGLE_GRAPH_DIR'], files: [], outputs: {}, env: [], timeout: ''}");
+  ctx.graph_dir = dir.path;
+  std::vector<std::string> log;
+  ctx.log = [&](const std::string& line) { log.push_back(line); };
+  exec_op().run(ctx);
+  REQUIRE(log.size() == 2);
+  CHECK(log[0].find("untangle-exec-") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(std::filesystem::path(log[0]).parent_path()));
+  CHECK(log[1] == dir.path);
+}
+
+TEST_CASE("exec: Ctrl-C on untangle kills the program's whole process group") {
+  Graph g("nodes:\n  e:\n    op: exec\n    params: {command: [sh, -c, 'sleep 60 & echo $! > \"$UNTANGLE_GRAPH_DIR/child\"; wait'], "
+          "outputs: {s: scalar}}\n");
+  // Through the binary in a process of its own, so that SIGINT reaches untangle alone, not the
+  // program's group: only untangle's cleanup can kill that.
+  const std::string cmd = std::string(UNTANGLE_BINARY) + " run " + g.file + " --cache " + (g.dir / "cache");
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::execl("/bin/sh", "sh", "-c", ("exec " + cmd + " >/dev/null 2>&1").c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const std::string child_file = g.dir / "child";
+  for (int k = 0; k < 500 && test::read_file(child_file).empty(); ++k) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const std::string text = test::read_file(child_file);
+  REQUIRE(!text.empty());
+  const pid_t sleeper = std::stoi(text);
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGINT);
+  // The sleep was in the program's group: killed, so gone, or a zombie where nothing reaps it.
+  auto dead = [&] {
+    const std::string stat = test::read_file("/proc/" + std::to_string(sleeper) + "/stat");
+    return ::kill(sleeper, 0) != 0 || stat.find(") Z ") != std::string::npos;
+  };
+  bool gone = false;
+  for (int k = 0; k < 200 && !gone; ++k) {
+    gone = dead();
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(gone);
+}
