@@ -77,7 +77,7 @@ std::string failure(const test::CommandResult& r) {
 
 }  // namespace
 
-TEST_CASE("exec: cached on rerun; an edited script reruns, and equal output keeps dependents cached") {
+TEST_CASE("exec: cached on rerun, an edited script reruns, and equal output keeps dependents cached") {
   if (!has_h5py()) {
     MESSAGE("SKIPPED: /usr/bin/python3 has no h5py");
     return;
