@@ -359,6 +359,8 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
         }
 
       std::string signature = inst.op->name + "\n" + flow_text(inst.params) + "\n";
+      // The same relative names in two graph files' directories are two different files.
+      if (inst.op->files_from_graph_dir) signature += "dir " + inst.graph_dir + "\n";
       for (const auto& in : inst.inputs)
         for (std::size_t k = 0; k < in.from.size(); ++k)
           signature += in.port + " " + std::to_string(in.from[k]) + "." + in.from_port + " " + in.labels[k] + "\n";

@@ -201,3 +201,16 @@ TEST_CASE("exec: Ctrl-C on untangle kills the program's whole process group") {
   }
   CHECK(gone);
 }
+
+TEST_CASE("exec: files beside two graph files are two files, though their names and nodes are the same") {
+  const std::string node = "nodes:\n  e: {op: exec, params: {command: [sh, s.sh], files: [s.sh], outputs: {}}}\n";
+  Graph g("include: {sub: sub/g.yaml}\n" + node);
+  std::filesystem::create_directory(g.dir / "sub");
+  test::write_file(g.dir / "sub/g.yaml", node);
+  test::write_file(g.dir / "s.sh", "echo top");
+  test::write_file(g.dir / "sub/s.sh", "echo sub");
+  auto r = g("run");
+  CHECK(test::last_line(r.out) == "done: 2 ran, 0 cached, 0 failed");
+  CHECK(r.out.find("  e: top\n") != std::string::npos);
+  CHECK(r.out.find("  sub/e: sub\n") != std::string::npos);
+}
