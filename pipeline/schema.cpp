@@ -150,6 +150,17 @@ struct Canon {
 
   YAML::Node run(const ParamSpec& spec, const YAML::Node& value, const YAML::Node& marks, const std::string& path,
                  const YAML::Mark& outer) {
+    const std::size_t before = issues.size();
+    YAML::Node out = typed(spec, value, marks, path, outer);
+    if (spec.check && issues.size() == before) {
+      const std::string problem = spec.check(out);
+      if (!problem.empty()) fail(here(marks, outer), path + " " + problem);
+    }
+    return out;
+  }
+
+  YAML::Node typed(const ParamSpec& spec, const YAML::Node& value, const YAML::Node& marks, const std::string& path,
+                   const YAML::Mark& outer) {
     const YAML::Mark at = here(marks, outer);
     const bool scalar = value.IsScalar();
     const std::string text = scalar ? value.Scalar() : std::string();

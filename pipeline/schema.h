@@ -46,6 +46,10 @@ struct ParamSpec {
   // Fills in values that depend on others (a layer's default name, a pool's stride), after
   // the value's own parts are canonical, so that writing them out does not change the key.
   std::function<void(YAML::Node& value)> complete{};
+  // What the type alone cannot say (a duration's form, say): given the canonical value, the
+  // rest of an error message ("must be a duration like 30s, got 'soon'"), or "" when it is fine.
+  // Checked when the graph is planned, so the mistake is located like any other.
+  std::function<std::string(const YAML::Node& value)> check{};
 };
 
 struct PortSpec {

@@ -131,6 +131,20 @@ TEST_CASE("nested params: the canonical form has every key in schema order") {
         "notes={b: [x], a: [y]}\n");
 }
 
+TEST_CASE("nested params: a check says what the type cannot, at the value's place") {
+  ParamSpec size{"size", ParamType::integer, "", std::nullopt};
+  size.check = [](const YAML::Node& v) { return v.as<int>() % 2 ? std::string() : "must be odd, got " + v.Scalar(); };
+  ParamSpec sizes{"sizes", ParamType::list, "", std::nullopt};
+  sizes.items = {size};
+  std::vector<ParamIssue> issues;
+  const YAML::Node written = YAML::Load("[3, 4, 5, x]");
+  canonical_param(sizes, written, issues, written);
+  REQUIRE(issues.size() == 2);
+  CHECK(issues[0].message == "sizes[1] must be odd, got 4");
+  CHECK(issues[0].mark.column == 4);
+  CHECK(issues[1].message == "sizes[3] must be an integer, got 'x'");  // the type first; no check of a bad value
+}
+
 TEST_CASE("nested params: untangle ops shows the nested schema") {
   const std::string text = describe_param(ops().find("learn")->params[0], "  ");
   CHECK(text ==
