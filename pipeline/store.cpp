@@ -313,7 +313,7 @@ Store::State Store::inspect(const std::string& key, EntryInfo* info, std::string
   }
 }
 
-Tensor Store::read(const std::string& key, const std::string& port) const {
+Tensor Store::read(const std::string& key, const std::string& port, std::string* digest) const {
   const std::string path = path_of(key);
   try {
     Hid f = open_entry(path);
@@ -321,6 +321,7 @@ Tensor Store::read(const std::string& key, const std::string& port) const {
     std::string recorded;
     Tensor t = read_dataset(f, port, &recorded);
     if (t.digest() != recorded) throw H5Failure("dataset '" + port + "' does not match its checksum");
+    if (digest) *digest = recorded;
     return t;
   } catch (const H5Failure& e) {
     throw DamagedEntry(key, path + ": " + e.what());

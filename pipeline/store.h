@@ -67,7 +67,8 @@ class Store {
   // Opens the HDF5 file itself: all metadata, with HDF5's header checksums and the recorded
   // key checked.
   State inspect(const std::string& key, EntryInfo* info = nullptr, std::string* why = nullptr) const;
-  Tensor read(const std::string& key, const std::string& port) const;  // throws DamagedEntry
+  // Throws DamagedEntry. `digest`: the tensor's, once its bytes matched the one recorded.
+  Tensor read(const std::string& key, const std::string& port, std::string* digest = nullptr) const;
   std::vector<DatasetInfo> datasets(const std::string& key) const;
   void write(const EntryInfo& info, const Outputs& outputs);
   void discard(const std::string& key);  // removes a damaged entry
