@@ -119,11 +119,7 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
   std::vector<const OpSchema*> op(N, nullptr);
   // Each node's input ports: its op's, or for an op that takes any (exec) the ones it names.
   std::vector<std::vector<PortSpec>> in_ports(N);
-  auto in_port = [&](std::size_t i, const std::string& name) -> const PortSpec* {
-    for (const auto& p : in_ports[i])
-      if (p.name == name) return &p;
-    return nullptr;
-  };
+  auto in_port = [&](std::size_t i, const std::string& name) { return find_port(in_ports[i], name); };
   std::vector<std::vector<std::size_t>> preds(N);  // valid upstream edges
   std::vector<std::set<std::size_t>> direct(N);    // swept vars referenced in params
   for (std::size_t i = 0; i < N; ++i) {
@@ -310,7 +306,6 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
   // Instances that would compute the same thing (same op, params and sources), say the one
   // training that two included graphs both declare, are one instance under several names.
   std::map<std::string, std::size_t> by_signature;
-  std::set<const InputSpec*> reported;  // a missing declared output, once per edge
   auto restrict_to = [](Binding b, const std::set<std::size_t>& vars) {
     for (std::size_t s = 0; s < b.size(); ++s)
       if (!vars.count(s)) b[s] = -1;
@@ -341,9 +336,8 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
           const std::size_t u = idx[in.node];
           if (!of_node[u].empty() && !plan.instances[of_node[u].front().first].output(in.node_port)) {
             const Instance& up = plan.instances[of_node[u].front().first];
-            if (reported.insert(&in).second)
-              P.error(in.loc, "node '" + in.node + "' (" + up.op->name + ") has no output '" + in.node_port +
-                                  "' (outputs: " + join(names_of(up.outputs)) + ")");
+            P.error(in.loc, "node '" + in.node + "' (" + up.op->name + ") has no output '" + in.node_port +
+                                "' (outputs: " + join(names_of(up.outputs)) + ")");
             continue;
           }
           PlanInput pi{port.name, {}, in.node_port, {}};
@@ -393,11 +387,7 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
   return plan;
 }
 
-const PortSpec* Instance::output(const std::string& port) const {
-  for (const auto& p : outputs)
-    if (p.name == port) return &p;
-  return nullptr;
-}
+const PortSpec* Instance::output(const std::string& port) const { return find_port(outputs, port); }
 
 Plan load_plan(const std::string& path, const Registry& ops, const std::vector<Override>& overrides) {
   Diagnostics diags;

@@ -48,16 +48,13 @@ const ParamSpec* OpSchema::param(const std::string& n) const {
     if (p.name == n) return &p;
   return nullptr;
 }
-const PortSpec* OpSchema::input(const std::string& n) const {
-  for (const auto& p : inputs)
-    if (p.name == n) return &p;
+const PortSpec* find_port(const std::vector<PortSpec>& ports, const std::string& name) {
+  for (const auto& p : ports)
+    if (p.name == name) return &p;
   return nullptr;
 }
-const PortSpec* OpSchema::output(const std::string& n) const {
-  for (const auto& p : outputs)
-    if (p.name == n) return &p;
-  return nullptr;
-}
+const PortSpec* OpSchema::input(const std::string& n) const { return find_port(inputs, n); }
+const PortSpec* OpSchema::output(const std::string& n) const { return find_port(outputs, n); }
 
 namespace {
 

@@ -96,6 +96,9 @@ struct OpContext {
   std::string string(const std::string& name) const;
 };
 
+// The port of that name in a list, or null.
+const PortSpec* find_port(const std::vector<PortSpec>& ports, const std::string& name);
+
 struct OpSchema {
   std::string name;
   // The key has no other way to know that the code changed: bump the version in the same
