@@ -43,26 +43,23 @@ std::string random_suffix() {
   return buf;
 }
 
-void fsync_path(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
+// Opens with `flags` and syncs. errno is read before close(), which may change it.
+void fsync_open(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), O_RDONLY | flags);
   if (fd < 0) throw std::runtime_error(path + ": " + std::strerror(errno));
-  int rc = ::fsync(fd);
+  const int rc = ::fsync(fd);
+  const int err = errno;
   ::close(fd);
-  if (rc != 0) throw std::runtime_error(path + ": fsync failed: " + std::strerror(errno));
+  // EINVAL for a directory: a file system that cannot sync one; it offers nothing better.
+  if (rc != 0 && !((flags & O_DIRECTORY) && err == EINVAL))
+    throw std::runtime_error(path + ": fsync failed: " + std::strerror(err));
 }
+
+void fsync_path(const std::string& path) { fsync_open(path, 0); }
 
 // A rename or a new file is a change to its directory, which reaches the disk only when the
 // directory itself is synced; until then a power cut can undo it.
-void fsync_directory(const std::filesystem::path& dir) {
-  const std::string path = dir.empty() ? "." : dir.string();
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) throw std::runtime_error(path + ": " + std::strerror(errno));
-  int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  // EINVAL: a file system that cannot sync a directory; it offers nothing better.
-  if (rc != 0 && err != EINVAL) throw std::runtime_error(path + ": fsync failed: " + std::strerror(err));
-}
+void fsync_directory(const std::filesystem::path& dir) { fsync_open(dir.empty() ? "." : dir.string(), O_DIRECTORY); }
 
 volatile sig_atomic_t g_signal = 0;
 
