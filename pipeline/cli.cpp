@@ -11,6 +11,7 @@
 
 #include "pipeline/atomic_file.h"
 #include "pipeline/executor.h"
+#include "pipeline/plugin_loader.h"
 #include "pipeline/results.h"
 
 namespace untangle {
@@ -21,16 +22,18 @@ struct GraphArgs {
   std::string graph;
   std::vector<std::string> sets;
   std::string cache;
+  std::vector<std::string> plugins;
 
   void add_to(CLI::App* cmd) {
     cmd->add_option("graph", graph, "Experiment graph (YAML)")->required();
+    cmd->add_option("--plugin", plugins, "Load ops from this plugin library besides the graph's `plugins:`; repeatable");
     cmd->add_option("--set", sets, "Override a param (node.param=value) or a var (var=value); repeatable");
     cmd->add_option("--cache", cache, "Cache directory (default: $UNTANGLE_CACHE or .untangle/cache)");
   }
   Plan plan(const Registry& ops) const {
     std::vector<Override> overrides;
     for (const auto& s : sets) overrides.push_back(parse_override(s));
-    return load_plan(graph, ops, overrides);
+    return load_plan(graph, ops, overrides, plugins);
   }
   std::string cache_dir() const { return cache.empty() ? default_cache_dir() : cache; }
 };
@@ -247,17 +250,24 @@ int cmd_dag(const GraphArgs& ga, const Registry& ops) {
 
 int cmd_ops(const Registry& ops, const std::string& name) {
   if (name.empty()) {
-    for (const auto* op : ops.all()) {
-      std::string line = "  " + op->name;
-      line.resize(std::max<std::size_t>(line.size() + 1, 18), ' ');
-      print_line(line + op->doc.substr(0, op->doc.find('\n')));
+    // untangle's own ops first, then each plugin's under its file's name.
+    std::map<std::string, std::vector<const OpSchema*>> by_origin;
+    for (const auto* op : ops.all()) by_origin[op->origin].push_back(op);
+    for (const auto& [origin, list] : by_origin) {
+      if (!origin.empty()) print_line("from plugin " + origin + ":");
+      for (const auto* op : list) {
+        std::string line = "  " + op->name;
+        line.resize(std::max<std::size_t>(line.size() + 1, 18), ' ');
+        print_line(line + op->doc.substr(0, op->doc.find('\n')));
+      }
     }
     print_line("`untangle ops OP` shows an op's ports and params.");
     return 0;
   }
   const OpSchema* op = ops.find(name);
   if (!op) throw UsageError("unknown op '" + name + "' (`untangle ops` lists them)");
-  print_line(op->name + " (version " + std::to_string(op->version) + ")");
+  print_line(op->name + " (version " + std::to_string(op->version) +
+             (op->origin.empty() ? "" : ", from plugin " + op->origin) + ")");
   print_line(indent(op->doc, "  "));
   auto ports = [](const char* title, const std::vector<PortSpec>& v, const char* dynamic) {
     print_line(title);
@@ -332,6 +342,8 @@ int cli_main(int argc, char** argv, const Registry& ops) {
   std::string op_name;
   auto* opscmd = app.add_subcommand("ops", "List ops, or show one op's ports and params");
   opscmd->add_option("op", op_name, "Op name");
+  std::vector<std::string> ops_plugins;
+  opscmd->add_option("--plugin", ops_plugins, "Also list the ops of this plugin library; repeatable");
 
   GcOptions gco;
   std::string gc_cache;
@@ -355,7 +367,16 @@ int cli_main(int argc, char** argv, const Registry& ops) {
     if (*get) return cmd_get(ga, ops, what);
     if (*show) return cmd_show(ga, ops, node);
     if (*dag) return cmd_dag(ga, ops);
-    if (*opscmd) return cmd_ops(ops, op_name);
+    if (*opscmd) {
+      if (ops_plugins.empty()) return cmd_ops(ops, op_name);
+      Registry with_plugins = ops;
+      for (const auto& p : ops_plugins) try {
+          load_plugin(p, with_plugins);
+        } catch (const std::runtime_error& e) {
+          throw UsageError(e.what());
+        }
+      return cmd_ops(with_plugins, op_name);
+    }
     if (*gc) return cmd_gc(gc_cache, gco);
   } catch (const GraphError& e) {
     for (const auto& d : e.diagnostics) std::cerr << d.str() << "\n";

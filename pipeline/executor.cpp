@@ -246,6 +246,7 @@ struct Executor::Impl {
     const Instance& inst = plan.instances[i];
     std::string text = "untangle key v1\nop " + inst.op->name + " v" + std::to_string(inst.op->version) + "\n" +
                        params_key_text(*inst.op, inst.params);
+    if (!inst.op->origin_digest.empty()) text += "code " + inst.op->origin_digest + "\n";
     for (const auto& in : inst.inputs)
       for (std::size_t k = 0; k < in.from.size(); ++k) {
         const NodeResult& up = res[in.from[k]];

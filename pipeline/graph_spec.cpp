@@ -189,6 +189,20 @@ struct Reader {
           included.push_back(parse_file(where, diags, including));
           prefix_graph(included.back(), prefix);
         }
+      } else if (key == "plugins") {
+        if (val.IsNull()) continue;
+        if (!val.IsSequence()) {
+          error(val, "plugins must be a list of plugin files (shared libraries)");
+          continue;
+        }
+        for (const auto& p : val) {
+          if (!p.IsScalar() || p.Scalar().empty()) {
+            error(p, "a plugin must be a file name, got " + kind(p));
+            continue;
+          }
+          const auto path = std::filesystem::path(file).parent_path() / p.Scalar();
+          g.plugins.push_back({path.lexically_normal().string(), at(p)});
+        }
       } else if (key == "nodes") {
         has_nodes = true;
         if (!expect_map(val, "nodes")) continue;
@@ -207,7 +221,7 @@ struct Reader {
           g.nodes.push_back(std::move(spec));
         }
       } else if (key != "doc" && key != "description") {
-        error(it->first, "unknown key '" + key + "' (expected name, include, vars, sweep, nodes or doc)");
+        error(it->first, "unknown key '" + key + "' (expected name, include, plugins, vars, sweep, nodes or doc)");
       }
     }
     if (!has_nodes && included.empty()) error(root, "the graph has no 'nodes:' section");
@@ -222,6 +236,7 @@ struct Reader {
       for (auto& v : part.vars) all.vars.push_back(std::move(v));
       for (auto& s : part.sweep) all.sweep.push_back(std::move(s));
       for (auto& n : part.nodes) all.nodes.push_back(std::move(n));
+      for (auto& p : part.plugins) all.plugins.push_back(std::move(p));
     }
     return all;
   }

@@ -49,12 +49,19 @@ struct NodeSpec {
   Loc over_loc;
 };
 
+// A plugin library the graph loads: `plugins: [libmyops.so]`, relative to the graph file.
+struct PluginSpec {
+  std::string path;  // as the graph file's directory makes it
+  Loc loc;
+};
+
 struct GraphSpec {
   std::string file;  // as given on the command line, for messages
   std::string name;  // `name:` or the file's stem
   std::vector<VarSpec> vars;
   std::vector<SweepSpec> sweep;
   std::vector<NodeSpec> nodes;
+  std::vector<PluginSpec> plugins;
 
   const NodeSpec* node(const std::string& n) const;
 };

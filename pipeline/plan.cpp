@@ -7,6 +7,8 @@
 #include <tuple>
 #include <stdexcept>
 
+#include "pipeline/plugin_loader.h"
+
 namespace untangle {
 
 namespace {
@@ -389,11 +391,23 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
 
 const PortSpec* Instance::output(const std::string& port) const { return find_port(outputs, port); }
 
-Plan load_plan(const std::string& path, const Registry& ops, const std::vector<Override>& overrides) {
+Plan load_plan(const std::string& path, const Registry& ops, const std::vector<Override>& overrides,
+               const std::vector<std::string>& plugins) {
   Diagnostics diags;
   GraphSpec spec = parse_graph_file(path, diags);
+  std::shared_ptr<Registry> with_plugins;
+  if (!spec.plugins.empty() || !plugins.empty()) {
+    with_plugins = std::make_shared<Registry>(ops);
+    for (const auto& p : plugins) spec.plugins.push_back({p, {"--plugin", 0, 0}});
+    for (const auto& p : spec.plugins) try {
+        load_plugin(p.path, *with_plugins);
+      } catch (const std::exception& e) {
+        diags.push_back({p.loc, e.what()});
+      }
+  }
   // Keep going after a structural error so that one run reports every problem.
-  Plan plan = make_plan(std::move(spec), ops, overrides, diags);
+  Plan plan = make_plan(std::move(spec), with_plugins ? *with_plugins : ops, overrides, diags);
+  plan.ops = with_plugins;
   // In file order, as a compiler lists them; the checks above run in passes, not in that order.
   std::map<std::string, std::size_t> file_rank;
   for (const auto& d : diags) file_rank.emplace(d.loc.file, file_rank.size());

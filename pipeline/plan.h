@@ -3,6 +3,7 @@
 // topological order; running it is the executor's business.
 #pragma once
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,8 @@ struct Plan {
   // Every name an instance goes by: two nodes that compute the same thing share one instance.
   std::map<std::string, std::size_t> by_name;
   std::map<std::string, std::vector<std::size_t>> by_node;  // a node's instances
+  // The ops with the graph's plugins added, when it loads any: the instances point into it.
+  std::shared_ptr<const Registry> ops;
 
   // Instances of a node, or the instance itself when given an instance name.
   std::vector<std::size_t> select(const std::string& node_or_instance) const;
@@ -54,7 +57,9 @@ Override parse_override(const std::string& arg);  // throws std::invalid_argumen
 Plan make_plan(GraphSpec spec, const Registry& ops, const std::vector<Override>& overrides,
                Diagnostics& diags);
 
-// Parse + plan; throws GraphError with all diagnostics.
-Plan load_plan(const std::string& path, const Registry& ops, const std::vector<Override>& overrides);
+// Parse + plan; throws GraphError with all diagnostics. The ops are `ops` and those of the
+// graph's plugins and of `plugins` (given on the command line).
+Plan load_plan(const std::string& path, const Registry& ops, const std::vector<Override>& overrides,
+               const std::vector<std::string>& plugins = {});
 
 }  // namespace untangle

@@ -126,6 +126,10 @@ struct OpSchema {
   // What else the output depends on, as text for the key, given the resolved params: say the
   // values of environment variables that the params name. Read when the key is computed.
   std::function<std::string(const YAML::Node& params)> key_extra;
+  // Where the op comes from: empty for untangle's own ops, else the absolute path of the plugin
+  // that added it, whose content digest enters the op's cache keys, so that a rebuilt plugin
+  // reruns its nodes. Set by the plugin loader, never by the op.
+  std::string origin, origin_digest;
 
   const ParamSpec* param(const std::string& n) const;
   const PortSpec* input(const std::string& n) const;

@@ -2,7 +2,9 @@
 #pragma once
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <vector>
 
 #include <filesystem>
@@ -80,6 +82,24 @@ inline std::vector<std::string> lines_of(const std::string& text) {
 inline std::string last_line(const std::string& text) {
   auto lines = lines_of(text);
   return lines.empty() ? std::string() : lines.back();
+}
+
+// Every file under dir with its size and a hash of its bytes, one line each in path order:
+// equal listings mean an unchanged tree (say, a cache a failed run must leave alone).
+inline std::string tree_listing(const std::string& dir) {
+  std::vector<std::string> lines;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != std::filesystem::end(it);
+       it.increment(ec))
+    if (it->is_regular_file()) {
+      const std::string bytes = read_file(it->path().string());
+      lines.push_back(std::filesystem::relative(it->path(), dir).string() + " " + std::to_string(bytes.size()) + " " +
+                      std::to_string(std::hash<std::string>()(bytes)));
+    }
+  std::sort(lines.begin(), lines.end());
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
 }
 
 }  // namespace untangle::test
