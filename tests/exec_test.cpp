@@ -5,11 +5,15 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "nodes/core/ops.h"
+#include "tests/checks.h"
 #include "tests/helpers.h"
+#include "tests/idx_files.h"
 
 using namespace untangle;
 
@@ -219,4 +223,150 @@ TEST_CASE("exec: files beside two graph files are two files, though their names 
   CHECK(test::last_line(r.out) == "done: 2 ran, 0 cached, 0 failed");
   CHECK(r.out.find("  e: top\n") != std::string::npos);
   CHECK(r.out.find("  sub/e: sub\n") != std::string::npos);
+}
+
+namespace {
+
+// Trustworthiness from its definition (Venna and Kaski): each point's k nearest neighbours in
+// the embedding, penalised by how far past k each one ranks among the point's neighbours in
+// the original space. Written apart from graphs/scripts/trustworthiness.py, to check it: ranks
+// by counting, distances summed directly.
+std::vector<double> trustworthiness(const std::vector<std::vector<double>>& x, const std::vector<std::vector<double>>& y,
+                                    std::size_t k) {
+  const std::size_t n = x.size();
+  auto distance = [](const std::vector<double>& a, const std::vector<double>& b) {
+    double s = 0;
+    for (std::size_t d = 0; d < a.size(); ++d) s += (a[d] - b[d]) * (a[d] - b[d]);
+    return s;
+  };
+  std::vector<double> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::vector<double> dx(n), dy(n);
+    for (std::size_t j = 0; j < n; ++j) {
+      dx[j] = distance(x[i], x[j]);
+      dy[j] = distance(y[i], y[j]);
+    }
+    // j's rank among i's neighbours (from 1): how many others are nearer, ties to the lower index.
+    auto rank = [&](const std::vector<double>& d, std::size_t j) {
+      std::size_t r = 1;
+      for (std::size_t l = 0; l < n; ++l)
+        if (l != i && l != j && (d[l] < d[j] || (d[l] == d[j] && l < j))) ++r;
+      return r;
+    };
+    double penalty = 0;
+    for (std::size_t j = 0; j < n; ++j)
+      if (j != i && rank(dy, j) <= k) penalty += std::max<double>(static_cast<double>(rank(dx, j)) - double(k), 0);
+    out.push_back(1 - 2 * penalty / (double(k) * (2.0 * double(n) - 3.0 * double(k) - 1)));
+  }
+  return out;
+}
+
+std::vector<double> numbers_in(const std::string& csv) {
+  std::vector<double> out;
+  std::size_t pos = 0;
+  while (pos < csv.size()) {
+    std::size_t end = csv.find_first_of(",\n", pos);
+    if (end == std::string::npos) end = csv.size();
+    if (end > pos) out.push_back(std::stod(csv.substr(pos, end - pos)));
+    pos = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("exec: graphs/exec-example.yaml on a small MNIST: the script's trustworthiness, cached, edits rerun only it") {
+  if (!has_h5py()) {
+    MESSAGE("SKIPPED: /usr/bin/python3 has no h5py");
+    return;
+  }
+  // 200 test digits: t-SNE's default perplexity of 30 needs more than 3 x 30 + 1 points.
+  const std::uint32_t n = 200;
+  test::TempDir dir;
+  std::filesystem::create_directory(dir / "mnist");
+  test::write_tiny_mnist(dir / "mnist", 100, n);
+  const std::string sets =
+      " --set mnist.dir=" + (dir / "mnist") + " --set first.n=" + std::to_string(n) + " --cache " + (dir / "cache");
+  auto untangle = [&](const std::string& command, const std::string& graph, const std::string& more = "") {
+    // run copies the table's CSV to --results, by default results/ in the working directory.
+    const std::string results = command == "run" ? " --results " + (dir / "results") : "";
+    return test::run_command(std::string(UNTANGLE_BINARY) + " " + command + " " + graph + more + sets + results);
+  };
+  const std::string graph = std::string(UNTANGLE_SOURCE_DIR) + "/graphs/exec-example.yaml";
+
+  auto r = untangle("run", graph);
+  REQUIRE(r.code == 0);
+  CHECK(test::last_line(r.out) == "done: 6 ran, 0 cached, 0 failed");
+  CHECK_CONTAINS(r.out, "  trust: trustworthiness of 200 points, k = 6\n");
+  const double score = std::stod(untangle("get", graph, " trust.score").out);
+  CHECK(score >= 0);
+  CHECK(score <= 1);
+
+  // The same figure from the definition, on the pixels as load_mnist gives them (u8 / 255 as
+  // float32) and the embedding as the tsne node cached it.
+  const std::string images = test::read_file(dir / "mnist/t10k-images-idx3-ubyte");
+  const std::string label_bytes = test::read_file(dir / "mnist/t10k-labels-idx1-ubyte");
+  REQUIRE(images.size() == 16 + n * 784);
+  std::vector<std::vector<double>> x(n, std::vector<double>(784)), y;
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t p = 0; p < 784; ++p)
+      x[i][p] = static_cast<double>(static_cast<unsigned char>(images[16 + i * 784 + p]) / 255.0f);
+  const auto points = numbers_in(untangle("get", graph, " tsne.points").out);
+  REQUIRE(points.size() == 2 * n);
+  for (std::size_t i = 0; i < n; ++i) y.push_back({points[2 * i], points[2 * i + 1]});
+  const auto t = trustworthiness(x, y, 6);
+  double mean = 0;
+  for (double v : t) mean += v / n;
+  // A rank swapped by rounding between two almost equal distances moves the mean by 4e-6.
+  CHECK(score == doctest::Approx(mean).epsilon(1e-4));
+  std::vector<double> per_class(10, 0);
+  for (std::size_t i = 0; i < n; ++i) per_class[static_cast<unsigned char>(label_bytes[8 + i])] += t[i] / (n / 10);
+  const auto got = numbers_in(untangle("get", graph, " trust.per_class").out);
+  REQUIRE(got.size() == 10);
+  for (std::size_t c = 0; c < 10; ++c) CHECK(got[c] == doctest::Approx(per_class[c]).epsilon(1e-3));
+  // The classes are bands of bright rows: t-SNE separates them, and the table shows both figures.
+  CHECK(std::stod(untangle("get", graph, " nh.overall").out) > 0.9);
+  CHECK_CONTAINS(r.out, "trustworthiness");
+  char rounded[32];
+  std::snprintf(rounded, sizeof rounded, "%.4f", score);
+  CHECK_CONTAINS(r.out, rounded);
+
+  // Run again: everything cached.
+  r = untangle("run", graph);
+  CHECK(r.code == 0);
+  CHECK(test::last_line(r.out) == "done: 0 ran, 6 cached, 0 failed");
+
+  // A copy of the graph, its script and the helper it imports, laid out as in the repository:
+  // still all cached (paths are not in the keys). A comment in the script reruns trust alone,
+  // whose score is the same, so the table stays cached; a change to the score reruns the table.
+  const std::string copy = dir / "copy";
+  std::filesystem::create_directories(copy + "/graphs/scripts");
+  std::filesystem::create_directories(copy + "/tools");
+  std::filesystem::copy_file(graph, copy + "/graphs/exec-example.yaml");
+  std::filesystem::copy_file(std::string(UNTANGLE_SOURCE_DIR) + "/graphs/scripts/trustworthiness.py",
+                             copy + "/graphs/scripts/trustworthiness.py");
+  std::filesystem::copy_file(std::string(UNTANGLE_SOURCE_DIR) + "/tools/untangle_exec.py", copy + "/tools/untangle_exec.py");
+  const std::string copied = copy + "/graphs/exec-example.yaml", script = copy + "/graphs/scripts/trustworthiness.py";
+  r = untangle("run", copied);
+  CHECK(test::last_line(r.out) == "done: 0 ran, 6 cached, 0 failed");
+
+  test::write_file(script, test::read_file(script) + "# an edit that changes nothing it computes\n");
+  r = untangle("run", copied);
+  CHECK(r.code == 0);
+  CHECK(ran(r.out) == std::vector<std::string>{"trust"});
+  CHECK(test::last_line(r.out) == "done: 1 ran, 5 cached, 0 failed");
+
+  std::string text = test::read_file(script);
+  const std::string mean_of = "score=np.float64(t.mean())";
+  REQUIRE(text.find(mean_of) != std::string::npos);
+  text.replace(text.find(mean_of), mean_of.size(), "score=np.float64(0.25)");
+  test::write_file(script, text);
+  r = untangle("run", copied);
+  CHECK(r.code == 0);
+  CHECK(ran(r.out) == std::vector<std::string>{"trust", "summary"});
+  CHECK(test::last_line(r.out) == "done: 2 ran, 4 cached, 0 failed");
+  CHECK_CONTAINS(r.out, "0.2500");
+  CHECK(untangle("get", copied, " trust.score").out == "0.25\n");
+  // The original graph's script is untouched, so its run is still wholly cached.
+  CHECK(test::last_line(untangle("run", graph).out) == "done: 0 ran, 6 cached, 0 failed");
 }

@@ -35,9 +35,10 @@ inline void write_gz(const std::string& path, const Bytes& b) {
   REQUIRE(gzclose(f) == Z_OK);
 }
 
-// MNIST's four files with 100 training and 40 test digits, each digit noise around a band of
-// bright rows that depends on its class, so that training and PCA have something to find.
-inline void write_tiny_mnist(const std::string& dir) {
+// MNIST's four files with 100 training and 40 test digits (or as many as asked), each digit
+// noise around a band of bright rows that depends on its class (i % 10), so that training, PCA
+// and t-SNE have something to find.
+inline void write_tiny_mnist(const std::string& dir, std::uint32_t n_train = 100, std::uint32_t n_test = 40) {
   Rng rng(3);
   auto set = [&](const char* images, const char* labels, std::uint32_t n) {
     Bytes px, ys;
@@ -49,8 +50,8 @@ inline void write_tiny_mnist(const std::string& dir) {
     write_bytes(dir + "/" + images, idx(0x08, {n, 28, 28}, px));
     write_bytes(dir + "/" + labels, idx(0x08, {n}, ys));
   };
-  set("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 100);
-  set("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 40);
+  set("train-images-idx3-ubyte", "train-labels-idx1-ubyte", n_train);
+  set("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", n_test);
 }
 
 }  // namespace untangle::test

@@ -151,7 +151,7 @@ TEST_CASE("load_idx: malformed or disagreeing files are errors naming the file")
   SUBCASE("a truncated .gz file") {
     write_gz(dir / "x.gz", idx(0x0C, {2}, Bytes(8, 0)));
     std::filesystem::resize_file(dir / "x.gz", std::filesystem::file_size(dir / "x.gz") - 12);
-    CHECK_CONTAINS(error_of([&] { load(dir / "x.gz"); }), dir / "x.gz" + ": ");
+    CHECK(error_of([&] { load(dir / "x.gz"); }) == dir / "x.gz" + ": cannot decompress: unexpected end of file");
   }
   SUBCASE("a missing file") { CHECK(error_of([&] { load(dir / "nope"); }) == dir / "nope" + ": cannot open"); }
 }

@@ -22,7 +22,9 @@ std::vector<unsigned char> read_all(const std::string& path) {
   int err = Z_OK;
   const char* msg = gzerror(f, &err);
   const bool failed = n < 0 || (err != Z_OK && err != Z_STREAM_END);
-  const std::string why = failed ? msg : "";
+  // zlib's message starts with the path it was opened with; the error names it once.
+  std::string why = failed ? msg : "";
+  if (why.rfind(path + ": ", 0) == 0) why.erase(0, path.size() + 2);
   gzclose(f);
   if (failed) throw std::runtime_error(path + ": cannot decompress: " + why);
   return out;
