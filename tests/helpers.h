@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <functional>
+#include <map>
 #include <vector>
 
 #include <filesystem>
@@ -84,22 +85,33 @@ inline std::string last_line(const std::string& text) {
   return lines.empty() ? std::string() : lines.back();
 }
 
-// Every file under dir with its size and a hash of its bytes, one line each in path order:
-// equal listings mean an unchanged tree (say, a cache a failed run must leave alone).
-inline std::string tree_listing(const std::string& dir) {
-  std::vector<std::string> lines;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != std::filesystem::end(it);
-       it.increment(ec))
-    if (it->is_regular_file()) {
-      const std::string bytes = read_file(it->path().string());
-      lines.push_back(std::filesystem::relative(it->path(), dir).string() + " " + std::to_string(bytes.size()) + " " +
-                      std::to_string(std::hash<std::string>()(bytes)));
+// Every file under dir: relative path → size and a hash of its bytes. Equal snapshots mean an
+// unchanged tree (say, a cache a failed run must leave alone).
+using Snapshot = std::map<std::string, std::string>;
+
+inline Snapshot snapshot(const std::string& dir) {
+  Snapshot s;
+  if (!std::filesystem::exists(dir)) return s;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (!e.is_directory()) {
+      const std::string bytes = read_file(e.path().string());
+      s[std::filesystem::relative(e.path(), dir).string()] =
+          std::to_string(bytes.size()) + " " + std::to_string(std::hash<std::string>()(bytes));
     }
-  std::sort(lines.begin(), lines.end());
-  std::string out;
-  for (const auto& l : lines) out += l + "\n";
-  return out;
+  return s;
+}
+
+// What differs between two snapshots, one line per file; empty when they are equal.
+inline std::string difference(const Snapshot& before, const Snapshot& after) {
+  std::string d;
+  for (const auto& [path, what] : before) {
+    const auto it = after.find(path);
+    if (it == after.end()) d += "removed " + path + "\n";
+    else if (it->second != what) d += "changed " + path + "\n";
+  }
+  for (const auto& [path, what] : after)
+    if (!before.count(path)) d += "added " + path + "\n";
+  return d;
 }
 
 }  // namespace untangle::test
