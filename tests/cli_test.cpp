@@ -32,14 +32,6 @@ nodes:
   other: {op: add, inputs: {a: one.y}, params: {c: "${scale}"}}
 )";
 
-std::vector<std::string> ran(const std::string& out) {
-  std::vector<std::string> names;
-  for (const auto& l : test::lines_of(out))
-    if (l.rfind("  ran     ", 0) == 0) names.push_back(l.substr(10, l.find("  ", 10) - 10));
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 }  // namespace
 
 TEST_CASE("cli: every command has --help and exits 0") {
@@ -66,7 +58,7 @@ TEST_CASE("cli: run, rerun, status after --set, and rerun of exactly what change
         "one\tcached\nper[seed=1]\tcached\nper[seed=2]\tcached\nper[seed=3]\tcached\n"
         "doubled[seed=1]\tstale\ndoubled[seed=2]\tstale\ndoubled[seed=3]\tstale\nstats\tstale\nother\tcached\n");
   r = cli("run " + cli.g() + " --set doubled.c=1");
-  CHECK(ran(r.out) == std::vector<std::string>{"doubled[seed=1]", "doubled[seed=2]", "doubled[seed=3]", "stats"});
+  CHECK(test::ran(r.out) == std::vector<std::string>{"doubled[seed=1]", "doubled[seed=2]", "doubled[seed=3]", "stats"});
   CHECK(test::last_line(r.out) == "done: 4 ran, 5 cached, 0 failed");
 
   r = cli("run " + cli.g() + " --dry-run --set scale=5");

@@ -11,14 +11,6 @@ using namespace untangle;
 
 namespace {
 
-std::vector<std::string> ran(const std::string& out) {
-  std::vector<std::string> names;
-  for (const auto& l : test::lines_of(out))
-    if (l.rfind("  ran     ", 0) == 0) names.push_back(l.substr(10, l.find("  ", 10) - 10));
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 // The mean silhouette of blobs.csv, raw, by NumPy from the definition: an answer computed
 // apart from the plugin's loops.
 const char* kSilhouette = R"(
@@ -73,5 +65,5 @@ TEST_CASE("example plugin: built against the installed package, its op runs in i
   test::write_file(src + "/silhouette.cpp", code);
   sh(build);
   r = sh(untangle + "run silhouette.yaml --cache cache");
-  CHECK(ran(r.out) == std::vector<std::string>{"sil_pca", "sil_raw"});
+  CHECK(test::ran(r.out) == std::vector<std::string>{"sil_pca", "sil_raw"});
 }

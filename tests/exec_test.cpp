@@ -55,13 +55,6 @@ const char* kDoubling = R"(nodes:
   d: {op: add, inputs: {a: e.score}}
 )";
 
-std::vector<std::string> ran(const std::string& out) {
-  std::vector<std::string> names;
-  for (const auto& l : test::lines_of(out))
-    if (l.rfind("  ran     ", 0) == 0) names.push_back(l.substr(10, l.find("  ", 10) - 10));
-  return names;
-}
-
 // A graph of one exec node running `command` (YAML flow list); returns the run's output.
 test::CommandResult fails(const std::string& command, const std::string& outputs = "{s: scalar}",
                           const std::string& more = "") {
@@ -99,12 +92,12 @@ TEST_CASE("exec: cached on rerun, an edited script reruns, and equal output keep
 
   test::write_file(g.dir / "scripts/double.py", doubler("second"));
   r = g("run");
-  CHECK(ran(r.out) == std::vector<std::string>{"e"});
+  CHECK(test::ran(r.out) == std::vector<std::string>{"e"});
   CHECK(test::last_line(r.out) == "done: 1 ran, 2 cached, 0 failed");
 
   // A variable named by `env` enters the key by value.
   r = g("run", "EXEC_TEST_LEVEL=high");
-  CHECK(ran(r.out) == std::vector<std::string>{"e"});
+  CHECK(test::ran(r.out) == std::vector<std::string>{"e"});
   CHECK(g("status", "EXEC_TEST_LEVEL=high").out == "c\tcached\ne\tcached\nd\tcached\n");
   CHECK(g("status", "EXEC_TEST_LEVEL=low").out == "c\tcached\ne\tstale\nd\tstale\n");
 }
@@ -353,7 +346,7 @@ TEST_CASE("exec: graphs/exec-example.yaml on a small MNIST: the script's trustwo
   test::write_file(script, test::read_file(script) + "# an edit that changes nothing it computes\n");
   r = untangle("run", copied);
   CHECK(r.code == 0);
-  CHECK(ran(r.out) == std::vector<std::string>{"trust"});
+  CHECK(test::ran(r.out) == std::vector<std::string>{"trust"});
   CHECK(test::last_line(r.out) == "done: 1 ran, 5 cached, 0 failed");
 
   std::string text = test::read_file(script);
@@ -363,7 +356,7 @@ TEST_CASE("exec: graphs/exec-example.yaml on a small MNIST: the script's trustwo
   test::write_file(script, text);
   r = untangle("run", copied);
   CHECK(r.code == 0);
-  CHECK(ran(r.out) == std::vector<std::string>{"trust", "summary"});
+  CHECK(test::ran(r.out) == std::vector<std::string>{"summary", "trust"});
   CHECK(test::last_line(r.out) == "done: 2 ran, 4 cached, 0 failed");
   CHECK_CONTAINS(r.out, "0.2500");
   CHECK(untangle("get", copied, " trust.score").out == "0.25\n");

@@ -85,6 +85,15 @@ inline std::string last_line(const std::string& text) {
   return lines.empty() ? std::string() : lines.back();
 }
 
+// The nodes a run's output says ran, sorted.
+inline std::vector<std::string> ran(const std::string& out) {
+  std::vector<std::string> names;
+  for (const auto& l : lines_of(out))
+    if (l.rfind("  ran     ", 0) == 0) names.push_back(l.substr(10, l.find("  ", 10) - 10));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 // Every file under dir: relative path → size and a hash of its bytes. Equal snapshots mean an
 // unchanged tree (say, a cache a failed run must leave alone).
 using Snapshot = std::map<std::string, std::string>;

@@ -41,14 +41,6 @@ nodes:
   d: {op: add, inputs: {a: s.y}}
 )";
 
-std::vector<std::string> ran(const std::string& out) {
-  std::vector<std::string> names;
-  for (const auto& l : test::lines_of(out))
-    if (l.rfind("  ran     ", 0) == 0) names.push_back(l.substr(10, l.find("  ", 10) - 10));
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 using Names = std::vector<std::string>;
 
 }  // namespace
@@ -58,7 +50,7 @@ TEST_CASE("plugin: a graph's plugins load relative to its file, their ops get pa
   p.install("times2");
   auto r = p("run");
   REQUIRE_MESSAGE(r.code == 0, r.out << r.err);
-  CHECK(ran(r.out) == Names{"c", "d", "s"});
+  CHECK(test::ran(r.out) == Names{"c", "d", "s"});
   CHECK_CONTAINS(r.out, "  s: scaling by 2\n");
   CHECK(p("get", "s.y").out == "6\n");  // 1.5 · 2 (compiled in) · 2 (by)
   r = p("run");
@@ -72,7 +64,7 @@ TEST_CASE("plugin: a rebuilt plugin reruns its nodes and their dependents, the r
   p.install("times3");
   auto r = p("run");
   REQUIRE(r.code == 0);
-  CHECK(ran(r.out) == Names{"d", "s"});
+  CHECK(test::ran(r.out) == Names{"d", "s"});
   CHECK(p("get", "s.y").out == "9\n");
   // The first build again: its entries are still in the cache.
   p.install("times2");
