@@ -1,25 +1,16 @@
 // exec: a node that runs a program in any language. Inputs go to one HDF5 file, outputs come
 // back in another; the program's stdout is the node's log, its stderr the failure message.
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <set>
-#include <thread>
 
 #include "nodes/core/ops.h"
-#include "pipeline/atomic_file.h"
+#include "pipeline/process.h"
 #include "pipeline/store.h"
-
-extern char** environ;
 
 namespace fs = std::filesystem;
 
@@ -68,37 +59,6 @@ struct TempDir {
   }
 };
 
-struct Pipe {
-  int fd[2] = {-1, -1};
-  Pipe() {
-    if (::pipe2(fd, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-  }
-  ~Pipe() { close_all(); }
-  void close_end(int k) {
-    if (fd[k] >= 0) ::close(fd[k]);
-    fd[k] = -1;
-  }
-  void close_all() { close_end(0), close_end(1); }
-};
-
-// Splits a stream into lines as it arrives.
-struct Lines {
-  std::string partial;
-  template <class F> void feed(const char* data, std::size_t n, F&& line) {
-    partial.append(data, n);
-    std::size_t start = 0, nl;
-    while ((nl = partial.find('\n', start)) != std::string::npos) {
-      line(partial.substr(start, nl - start));
-      start = nl + 1;
-    }
-    partial.erase(0, start);
-  }
-  template <class F> void finish(F&& line) {
-    if (!partial.empty()) line(partial);
-    partial.clear();
-  }
-};
-
 // "progress 0.4 epoch 2/5" reports progress; any other line is the node's log.
 void stdout_line(OpContext& ctx, const std::string& line) {
   if (line.compare(0, 9, "progress ") == 0) {
@@ -112,100 +72,21 @@ void stdout_line(OpContext& ctx, const std::string& line) {
   ctx.log(line);
 }
 
-std::vector<std::string> environment(const std::map<std::string, std::string>& set) {
-  std::vector<std::string> env;
-  for (char** e = environ; *e; ++e) {
-    const std::string entry = *e;
-    if (!set.count(entry.substr(0, entry.find('=')))) env.push_back(entry);
-  }
-  for (const auto& [k, v] : set) env.push_back(k + "=" + v);
-  return env;
-}
-
 struct Finished {
-  int status = 0;
-  bool timed_out = false;
+  ProcessEnd end;
   std::deque<std::string> stderr_tail;  // the last 20 lines
 };
 
 Finished run_program(OpContext& ctx, const std::vector<std::string>& argv, const std::vector<std::string>& env,
                      const fs::path& cwd, std::optional<double> timeout) {
-  Pipe out, err;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out.fd[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err.fd[1], 2);
-  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  // A group of its own, so that a timeout or Ctrl-C kills the program and all it started.
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&defaults, sig);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  std::vector<char*> args, envp;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  int rc = 0;
-  const pid_t pid = start_child_group([&] {
-    pid_t p = -1;
-    rc = ::posix_spawnp(&p, args[0], &actions, &attr, args.data(), envp.data());
-    return rc == 0 ? p : -1;
-  });
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) throw std::runtime_error("cannot run " + argv[0] + ": " + std::strerror(rc));
-  out.close_end(1);
-  err.close_end(1);
-
   Finished f;
-  Lines out_lines, err_lines;
-  auto keep = [&](const std::string& line) {
-    f.stderr_tail.push_back(line);
+  ProcessSpec spec{argv, env, cwd.string(), timeout, nullptr, nullptr};
+  spec.on_stdout = [&](const std::string& l) { stdout_line(ctx, l); };
+  spec.on_stderr = [&](const std::string& l) {
+    f.stderr_tail.push_back(l);
     if (f.stderr_tail.size() > 20) f.stderr_tail.pop_front();
   };
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout.value_or(0));
-  bool exited = false;
-  while (true) {
-    if (!exited) {
-      const pid_t w = ::waitpid(pid, &f.status, WNOHANG);
-      if (w == pid) {
-        exited = true;
-        // What the program left running would hold the pipes open; it goes with the program.
-        ::kill(-pid, SIGKILL);
-      }
-    }
-    if (!exited && timeout && std::chrono::steady_clock::now() >= deadline) {
-      ::kill(-pid, SIGKILL);
-      ::waitpid(pid, &f.status, 0);
-      exited = f.timed_out = true;
-    }
-    if (out.fd[0] < 0 && err.fd[0] < 0) {
-      if (exited) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      continue;
-    }
-    pollfd fds[2] = {{out.fd[0], POLLIN, 0}, {err.fd[0], POLLIN, 0}};
-    if (::poll(fds, 2, 100) < 0 && errno != EINTR) break;
-    char buf[4096];
-    for (int k = 0; k < 2; ++k) {
-      if (fds[k].fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      const ssize_t n = ::read(fds[k].fd, buf, sizeof buf);
-      if (n > 0 && k == 0) out_lines.feed(buf, n, [&](const std::string& l) { stdout_line(ctx, l); });
-      if (n > 0 && k == 1) err_lines.feed(buf, n, keep);
-      if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) (k == 0 ? out : err).close_end(0);
-    }
-  }
-  end_child_group(pid);
-  out_lines.finish([&](const std::string& l) { stdout_line(ctx, l); });
-  err_lines.finish(keep);
+  f.end = run_process(spec);
   return f;
 }
 
@@ -259,12 +140,8 @@ Outputs run(OpContext& ctx) {
 
   const Finished f = run_program(ctx, argv, env, work, timeout);
   const std::string who = ctx.params["command"][0].as<std::string>();
-  if (f.timed_out) throw std::runtime_error(with_stderr(who + " timed out after " + ctx.string("timeout"), f));
-  if (WIFSIGNALED(f.status))
-    throw std::runtime_error(with_stderr(who + " was killed by signal " + std::to_string(WTERMSIG(f.status)) + " (" +
-                                             ::strsignal(WTERMSIG(f.status)) + ")", f));
-  if (WEXITSTATUS(f.status) != 0)
-    throw std::runtime_error(with_stderr(who + " exited with status " + std::to_string(WEXITSTATUS(f.status)), f));
+  if (f.end.timed_out) throw std::runtime_error(with_stderr(who + " timed out after " + ctx.string("timeout"), f));
+  if (!f.end.exited_ok()) throw std::runtime_error(with_stderr(f.end.describe(who), f));
 
   const auto declared = declared_outputs(ctx.params);
   Outputs got;
