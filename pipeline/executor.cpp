@@ -484,12 +484,13 @@ struct Executor::Impl {
     if (selected[i]) finish(i);
   }
 
-  void decide(std::size_t i, Slots& slots) {
+  // Before running: false when i is excluded or skipped (said).
+  bool inputs_usable(std::size_t i) {
     NodeResult& r = res[i];
     const Instance& inst = plan.instances[i];
     if (!selected[i]) {
       r.outcome = Outcome::excluded;
-      return;
+      return false;
     }
     for (const auto& in : inst.inputs)
       for (auto j : in.from)
@@ -497,30 +498,55 @@ struct Executor::Impl {
           r.outcome = Outcome::skipped;
           r.error = plan.instances[j].name + (res[j].outcome == Outcome::failed ? " failed" : " was skipped");
           say("  skipped " + inst.name + " (" + r.error + ")");
-          return;
+          return false;
         }
+    return true;
+  }
+
+  // Looks i up in the cache: true when it is there (said). `fetch`: a missing data file may be
+  // fetched to compute the key.
+  bool cached(std::size_t i, bool fetch) {
+    resolve(i, fetch);
+    if (res[i].outcome != Outcome::cached) return false;
+    if (!fetch) store.touch(res[i].key);
+    say("  cached  " + plan.instances[i].name);
+    return true;
+  }
+
+  // Whether i is still to run once cached(i, false) said no: what a missing data file, once
+  // fetched, makes of it.
+  bool still_to_run(std::size_t i) {
+    if (res[i].key.empty() && cached(i, true)) return false;
+    if (res[i].key.empty()) throw std::logic_error("no key for " + plan.instances[i].name);
+    return true;
+  }
+
+  void run_here(std::size_t i) {
+    NodeResult& r = res[i];
     try {
-      resolve(i, false);
-      if (r.outcome == Outcome::cached) {
-        store.touch(r.key);
-        say("  cached  " + inst.name);
-        return;
-      }
-      SlotGuard slot(slots);
-      if (r.key.empty()) resolve(i, true);  // fetches missing data files
-      if (r.outcome == Outcome::cached) {
-        say("  cached  " + inst.name);
-        return;
-      }
-      if (r.key.empty()) throw std::logic_error("no key for " + inst.name);
       Ran ran = execute(i);
       r.digests = std::move(ran.digests);
       r.seconds = ran.seconds;
       r.outcome = Outcome::ran;
     } catch (const std::exception& e) {
-      r.outcome = Outcome::failed;
-      r.error = e.what();
-      say("  FAILED  " + inst.name + ": " + r.error);
+      fail(i, e.what());
+    }
+  }
+
+  void fail(std::size_t i, const std::string& error) {
+    res[i].outcome = Outcome::failed;
+    res[i].error = error;
+    say("  FAILED  " + plan.instances[i].name + ": " + error);
+  }
+
+  void decide(std::size_t i, Slots& slots) {
+    if (!inputs_usable(i)) return;
+    try {
+      if (cached(i, false)) return;
+      SlotGuard slot(slots);
+      if (still_to_run(i)) run_here(i);
+    } catch (const std::exception& e) {
+      fail(i, e.what());
     }
   }
 };

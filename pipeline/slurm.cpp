@@ -1,0 +1,137 @@
+#include "pipeline/slurm.h"
+
+#include <chrono>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "pipeline/process.h"
+
+namespace untangle {
+
+namespace {
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) out.push_back(l);
+  return out;
+}
+
+std::vector<std::string> fields(const std::string& line, char sep = '|') {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const auto end = line.find(sep, start);
+    out.push_back(line.substr(start, end - start));
+    if (end == std::string::npos) return out;
+    start = end + 1;
+  }
+}
+
+// "CANCELLED by 0" → "CANCELLED"
+std::string first_word(const std::string& s) { return s.substr(0, s.find(' ')); }
+
+}  // namespace
+
+bool slurm_final(const std::string& state) {
+  for (const char* s : {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED",
+                        "BOOT_FAIL", "DEADLINE", "SPECIAL_EXIT", "REVOKED"})
+    if (state == s) return true;
+  return false;
+}
+
+Slurm::Slurm(std::function<void(const std::string&)> warn) : warn_(std::move(warn)) {}
+
+std::string Slurm::missing_command() {
+  for (const char* c : {"sbatch", "squeue", "scontrol", "scancel"})
+    if (!on_path(c)) return c;
+  return "";
+}
+
+std::vector<std::string> Slurm::clean_environment() {
+  return environment({}, [](const std::string& name) { return name.rfind("SLURM_", 0) == 0 && name != "SLURM_CONF"; });
+}
+
+Slurm::Result Slurm::call(const std::vector<std::string>& argv, int attempts) {
+  Result r;
+  double wait = 1;
+  for (int a = 1;; ++a) {
+    r.out.clear();
+    r.err.clear();
+    ProcessSpec spec{argv, clean_environment(), "", 120.0, nullptr, nullptr};
+    spec.on_stdout = [&](const std::string& l) { r.out += l + "\n"; };
+    spec.on_stderr = [&](const std::string& l) { r.err += l + "\n"; };
+    const ProcessEnd end = run_process(spec);
+    r.ok = end.exited_ok();
+    if (r.ok || a >= attempts) {
+      if (!r.ok && r.err.empty()) r.err = end.timed_out ? argv[0] + " timed out\n" : end.describe(argv[0]) + "\n";
+      return r;
+    }
+    warn_("  warning " + argv[0] + " failed (" + (r.err.empty() ? end.describe(argv[0]) : lines(r.err).back()) +
+          "); trying again in " + std::to_string(static_cast<int>(wait)) + " s");
+    std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+    wait = std::min(wait * 2, 30.0);
+  }
+}
+
+std::string Slurm::submit(const std::string& script, const std::string& name, const std::string& comment) {
+  for (int a = 1;; ++a) {
+    Result r = call({"sbatch", "--parsable", script}, 1);
+    if (r.ok) {
+      const auto l = lines(r.out);
+      if (!l.empty()) return fields(l.back(), ';')[0];  // "id" or "id;cluster"
+    }
+    // Did it submit after all (a reply lost to a time-out)?
+    for (const auto& [id, st] : queue(name))
+      if (st.reason == comment) return id.substr(0, id.find('_'));
+    if (a >= 4) throw std::runtime_error("sbatch failed: " + (r.err.empty() ? std::string("no job id") : r.err));
+    warn_("  warning sbatch failed (" + (lines(r.err).empty() ? "no job id" : lines(r.err).back()) + "); trying again");
+    std::this_thread::sleep_for(std::chrono::seconds(a));
+  }
+}
+
+std::map<std::string, SlurmState> Slurm::queue(const std::string& name) {
+  // %k, the comment, carries the batch a job came from; for the check after a failed sbatch.
+  Result r = call({"squeue", "-h", "-r", "--name=" + name, "-o", "%i|%T|%k|%r"}, 6);
+  if (!r.ok) throw std::runtime_error("squeue failed: " + r.err);
+  std::map<std::string, SlurmState> jobs;
+  for (const auto& l : lines(r.out)) {
+    const auto f = fields(l);
+    if (f.size() >= 3) jobs[f[0]] = {f[1], f[2]};
+  }
+  return jobs;
+}
+
+SlurmState Slurm::final_state(const std::string& id) {
+  if (on_path("sacct")) {
+    // --starttime: without it sacct shows only jobs of today; -X: the job, not its steps.
+    Result r = call({"sacct", "-n", "-X", "-P", "--starttime=now-30days", "-j", id, "-o", "JobID,State,ExitCode"}, 2);
+    if (r.ok)
+      for (const auto& l : lines(r.out)) {
+        const auto f = fields(l);
+        if (f.size() >= 3 && f[0] == id) return {first_word(f[1]), f[2]};
+      }
+  }
+  Result r = call({"scontrol", "show", "job", id, "-o"}, 2);
+  if (r.ok) {
+    SlurmState s;
+    std::istringstream in(r.out);
+    for (std::string kv; in >> kv;) {
+      if (kv.rfind("JobState=", 0) == 0) s.state = kv.substr(9);
+      if (kv.rfind("ExitCode=", 0) == 0) s.reason = kv.substr(9);
+    }
+    return s;
+  }
+  return {};
+}
+
+void Slurm::cancel(const std::vector<std::string>& ids) {
+  if (ids.empty()) return;
+  std::vector<std::string> argv{"scancel"};
+  argv.insert(argv.end(), ids.begin(), ids.end());
+  call(argv, 3);
+}
+
+}  // namespace untangle

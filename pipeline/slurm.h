@@ -1,0 +1,54 @@
+// Slurm through its own commands (sbatch, squeue, sacct, scontrol, scancel), as much of it as
+// the cluster executor needs. Every call is a child process; transient failures (a busy
+// slurmctld timing out) are retried with back-off.
+#pragma once
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace untangle {
+
+struct SlurmState {
+  std::string state;   // PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, TIMEOUT, OUT_OF_MEMORY, …
+  std::string reason;  // squeue's reason, or sacct's exit code "1:0"
+};
+
+class Slurm {
+ public:
+  // warn receives a line for each retried call.
+  explicit Slurm(std::function<void(const std::string&)> warn);
+
+  // The first Slurm command missing from PATH, or "".
+  static std::string missing_command();
+
+  // Submits a batch script; returns the job id. An sbatch that fails ambiguously (it may have
+  // submitted) is checked by the job's name and comment before it is tried again.
+  std::string submit(const std::string& script, const std::string& name, const std::string& comment);
+
+  // One call for all jobs called `name`: array tasks one by one ("123_4"), as squeue knows them.
+  std::map<std::string, SlurmState> queue(const std::string& name);
+
+  // A job that has left the queue: sacct where accounting runs, else scontrol; state "" when
+  // neither knows it any more.
+  SlurmState final_state(const std::string& id);
+
+  void cancel(const std::vector<std::string>& ids);
+
+  // The environment for Slurm's commands: untangle's without SLURM_* (a driver inside an
+  // allocation must not pass its own allocation on to the jobs it submits), SLURM_CONF kept.
+  static std::vector<std::string> clean_environment();
+
+ private:
+  struct Result {
+    bool ok = false;
+    std::string out, err;
+  };
+  Result call(const std::vector<std::string>& argv, int attempts);
+  std::function<void(const std::string&)> warn_;
+};
+
+// States in which a job will not run again by itself.
+bool slurm_final(const std::string& state);
+
+}  // namespace untangle
