@@ -136,6 +136,14 @@ void end_child_group(int pgid) {
   r.child_groups.erase(pgid);
 }
 
+std::mutex g_hook_mutex;
+std::function<void()> g_hook;
+
+void set_interrupt_hook(std::function<void()> hook) {
+  std::lock_guard<std::mutex> lock(g_hook_mutex);
+  g_hook = std::move(hook);
+}
+
 void install_interrupt_cleanup() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -157,6 +165,13 @@ void install_interrupt_cleanup() {
     std::thread([] {
       while (sem_wait(&wake) != 0) {}
       const int sig = g_signal;
+      {
+        std::lock_guard<std::mutex> lock(g_hook_mutex);
+        if (g_hook) try {
+            g_hook();
+          } catch (...) {
+          }
+      }
       Registry& r = registry();
       r.m.lock();  // held until the process ends: nothing new is created or renamed
       r.closing = true;

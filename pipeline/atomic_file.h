@@ -35,6 +35,10 @@ void make_directories(const std::string& dir);
 // temporary file and then lets the signal end the process.
 void install_interrupt_cleanup();
 
+// Work to do first when the process is interrupted, before the files go (say, cancel the
+// cluster jobs of a run). One hook at a time; nullptr removes it.
+void set_interrupt_hook(std::function<void()> hook);
+
 bool is_temp_name(const std::string& filename);  // names TempPath creates
 
 // Child processes run in process groups of their own (exec's programs); an interrupt kills

@@ -8,11 +8,13 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <oneapi/tbb/global_control.h>
 
 #include "pipeline/atomic_file.h"
 #include "pipeline/executor.h"
 #include "pipeline/plugin_loader.h"
 #include "pipeline/results.h"
+#include "pipeline/slurm.h"
 
 namespace untangle {
 
@@ -42,7 +44,24 @@ struct RunArgs {
   RunOptions opts;
   bool dry_run = false;
   std::string results;
+  std::string executor = "local";
+  ClusterOptions cluster;
 };
+
+struct JobArgs {
+  std::string instance, key;
+};
+
+std::string absolute(const std::string& path) { return std::filesystem::absolute(path).lexically_normal().string(); }
+
+// The command a cluster job runs: this binary, on the same graph, cache, sets and plugins.
+std::vector<std::string> job_command(const GraphArgs& ga) {
+  std::vector<std::string> c{std::filesystem::canonical("/proc/self/exe").string(), "job", absolute(ga.graph), "--cache",
+                             absolute(ga.cache_dir())};
+  for (const auto& s : ga.sets) c.insert(c.end(), {"--set", s});
+  for (const auto& p : ga.plugins) c.insert(c.end(), {"--plugin", absolute(p)});
+  return c;
+}
 
 // On a terminal, progress is one live line that the next printed line replaces.
 bool g_status_shown = false;
@@ -113,6 +132,12 @@ std::string indent(const std::string& text, const std::string& pad) {
 
 int cmd_run(const GraphArgs& ga, const Registry& ops, const RunArgs& ra) {
   const RunOptions& opts = ra.opts;
+  if (ra.executor == "slurm") {
+    const std::string missing = Slurm::missing_command();
+    if (!missing.empty())
+      throw UsageError("--executor slurm needs Slurm's commands, and " + missing +
+                       " is not on PATH (run where Slurm's client tools are installed, or use --executor local)");
+  }
   Plan plan = ga.plan(ops);
   Store store(ga.cache_dir());
   Executor ex(plan, store, print_line, ::isatty(STDOUT_FILENO) ? print_status : LogFn());
@@ -128,12 +153,46 @@ int cmd_run(const GraphArgs& ga, const Registry& ops, const RunArgs& ra) {
     print_line("dry run: " + std::to_string(run) + " to run, " + std::to_string(cached) + " cached");
     return 0;
   }
-  RunReport report = ex.run(opts);
+  RunReport report;
+  if (ra.executor == "slurm") {
+    ClusterOptions co = ra.cluster;
+    co.job_command = job_command(ga);
+    report = ex.run_on_cluster(opts, co);
+  } else {
+    report = ex.run(opts);
+  }
   const Results results = collect_results(plan, store, report, ra.results.empty() ? default_results_dir(plan) : ra.results);
   for (const auto& [what, text] : results.texts) print_line(what + ":\n" + indent(text.substr(0, text.size() - !text.empty()), "  "));
   for (const auto& f : results.files) print_line("  file    " + f);
   print_line(report.summary());
   return report.failed ? 1 : 0;
+}
+
+// One instance, in a cluster job: computed unless cached, its entry written, then a marker
+// with the outcome for the driver, which may not see the entry at once on a shared file system.
+int cmd_job(const GraphArgs& ga, const Registry& ops, const JobArgs& ja) {
+  // The allocation's cores, not the node's: TBB would otherwise take every core it sees.
+  std::unique_ptr<tbb::global_control> threads;
+  if (const char* cpus = std::getenv("SLURM_CPUS_PER_TASK"))
+    if (std::atoi(cpus) > 0)
+      threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, std::atoi(cpus));
+  Plan plan = ga.plan(ops);
+  Store store(ga.cache_dir());
+  const std::size_t i = one_instance(plan, ja.instance);
+  Executor ex(plan, store, print_line);
+  auto mark = [&](const std::string& key, const std::string& error) {
+    make_directories(store.root() + "/jobs");
+    write_file_atomically(job_marker_path(store, key), error.empty() ? "0\n" : "1\n" + error);
+    if (!error.empty()) std::cerr << "untangle job: " << error << "\n";
+    return error.empty() ? 0 : 1;
+  };
+  const auto st = ex.status({{}, {}, {ja.instance}});
+  if (st[i].key != ja.key)
+    return mark(ja.key, st[i].key.empty() ? "an input of " + ja.instance + " is not in the cache"
+                                          : "the graph or its data changed after the job was submitted (another key)");
+  RunReport report = ex.run({1, {}, {ja.instance}});
+  const NodeResult& r = report.nodes[i];
+  return mark(ja.key, r.outcome == Outcome::ran || r.outcome == Outcome::cached ? "" : r.error);
 }
 
 int cmd_status(const GraphArgs& ga, const Registry& ops) {
@@ -322,6 +381,21 @@ int cli_main(int argc, char** argv, const Registry& ops) {
   run->add_option("--only", ra.opts.only, "Run only this node and what it needs; repeatable");
   run->add_flag("--dry-run,-n", ra.dry_run, "Print what would run and what is cached; run nothing");
   run->add_option("--results", ra.results, "Where file outputs (figures) are copied (default: results/<graph name>)");
+  run->add_option("--executor", ra.executor, "Where ops run: local (this machine's cores) or slurm (a job per instance; light ops here)")
+      ->check(CLI::IsMember({"local", "slurm"}));
+  run->add_option("--slurm-arg", ra.cluster.sbatch_args, "Pass this flag to every sbatch, e.g. --slurm-arg=--account=lab; repeatable");
+  run->add_option("--poll-max", ra.cluster.poll_max, "Longest wait between two squeue calls, in seconds (default 60)")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--fs-latency", ra.cluster.fs_latency,
+                  "How long a finished job's cache entry may take to be seen here, in seconds (default 30)")
+      ->check(CLI::NonNegativeNumber);
+
+  JobArgs ja;
+  auto* job = app.add_subcommand("job", "Compute one instance into the cache (what a cluster job runs)");
+  job->group("");  // for the cluster executor, not for people
+  ga.add_to(job);
+  job->add_option("--instance", ja.instance, "The instance")->required();
+  job->add_option("--expect-key", ja.key, "Its key as the driver computed it; another key is an error")->required();
 
   auto* status = app.add_subcommand("status", "One line per node instance: name, a tab, cached or stale");
   ga.add_to(status);
@@ -363,6 +437,7 @@ int cli_main(int argc, char** argv, const Registry& ops) {
 
   try {
     if (*run) return cmd_run(ga, ops, ra);
+    if (*job) return cmd_job(ga, ops, ja);
     if (*status) return cmd_status(ga, ops);
     if (*get) return cmd_get(ga, ops, what);
     if (*show) return cmd_show(ga, ops, node);

@@ -38,6 +38,22 @@ struct RunReport {
 
 using LogFn = std::function<void(const std::string& line)>;
 
+// Running on a Slurm cluster: instances go to jobs that run `untangle job` on a compute node
+// against the same cache, a shared file system being the only channel between machines.
+struct ClusterOptions {
+  // The command a job runs for one instance, to which `--instance NAME --expect-key KEY` is
+  // appended: {untangle, job, GRAPH, --cache, DIR, --set …, --plugin …}.
+  std::vector<std::string> job_command;
+  std::vector<std::string> sbatch_args;  // --slurm-arg: flags for every sbatch
+  double poll_min = 1, poll_max = 60;    // seconds between status queries; backs off while nothing changes
+  double fs_latency = 30;                // how long a finished job's entry may take to be seen here
+  std::size_t max_array = 1000;          // instances per job array
+};
+
+// Where a cluster job leaves its exit status and message once its instance's entry is
+// written: "0", or "1" and a line of why.
+std::string job_marker_path(const Store& store, const std::string& key);
+
 class Executor {
  public:
   // log receives lines to keep; status, when given, transient progress to show in place of
@@ -47,6 +63,8 @@ class Executor {
   // Decides, without running anything, which instances are cached and which would run.
   std::vector<NodeResult> status(const RunOptions& opts = {});
   RunReport run(const RunOptions& opts);
+  // The same through Slurm: light ops (OpSchema::light) run here, the others in jobs.
+  RunReport run_on_cluster(const RunOptions& opts, const ClusterOptions& cluster);
 
  private:
   struct Impl;

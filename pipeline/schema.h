@@ -126,6 +126,9 @@ struct OpSchema {
   // What else the output depends on, as text for the key, given the resolved params: say the
   // values of environment variables that the params name. Read when the key is computed.
   std::function<std::string(const YAML::Node& params)> key_extra;
+  // Quick work on small inputs (a metric, a table, a figure): on a cluster it runs inside the
+  // driver, as a job would cost more than the work.
+  bool light = false;
   // Where the op comes from: empty for untangle's own ops, else the absolute path of the plugin
   // that added it, whose content digest enters the op's cache keys, so that a rebuilt plugin
   // reruns its nodes. Set by the plugin loader, never by the op.

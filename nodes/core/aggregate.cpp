@@ -57,6 +57,7 @@ Outputs run(OpContext& ctx) {
 OpSchema aggregate_op() {
   OpSchema op;
   op.name = "aggregate";
+  op.light = true;
   op.doc =
       "Gathers one output across the instances of a sweep into a table: mean, sample standard deviation, min, max and "
       "the best instance.\nTensors are aggregated element by element. Connect `x` to a swept node's port; `over:` on "

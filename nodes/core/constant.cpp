@@ -5,6 +5,7 @@ namespace untangle {
 OpSchema constant_op() {
   OpSchema op;
   op.name = "constant";
+  op.light = true;
   op.doc = "A scalar given as a param: the smallest source node (for trying graphs and measuring the engine).";
   op.outputs = {{"y", "float64 scalar"}};
   op.params = {{"value", ParamType::number, "the value", "0"}};
@@ -15,6 +16,7 @@ OpSchema constant_op() {
 OpSchema add_op() {
   OpSchema op;
   op.name = "add";
+  op.light = true;
   op.doc = "a + b + c for scalars a and b (b optional) and a param c.";
   op.inputs = {{"a", "scalar"}, {"b", "scalar", true}};
   op.outputs = {{"y", "float64 scalar"}};

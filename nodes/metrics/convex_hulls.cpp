@@ -60,6 +60,7 @@ Outputs run(OpContext& ctx) {
 OpSchema convex_hulls_op() {
   OpSchema op;
   op.name = "convex_hulls";
+  op.light = true;
   op.doc = "Each class's convex hull in a 2-D projection, its area, and how much the hulls overlap: for each pair, "
            "the area they share divided by the area they cover together (Boost.Geometry).";
   op.inputs = {{"points", "[points, 2]"}, {"labels", "one label per point"}};

@@ -123,6 +123,7 @@ Outputs run(OpContext& ctx) {
 OpSchema gaussian_ellipses_op() {
   OpSchema op;
   op.name = "gaussian_ellipses";
+  op.light = true;
   op.version = 2;  // 2: the ellipses output
   op.doc = "A Gaussian fitted to each class of a 2-D projection, drawn as the ellipse of semi-axes scale·√λ along "
            "its covariance's eigenvectors; pairwise overlap of the ellipses (shared area ÷ covered area), "

@@ -60,6 +60,7 @@ Outputs run(OpContext& ctx) {
 OpSchema neighborhood_hit_op() {
   OpSchema op;
   op.name = "neighborhood_hit";
+  op.light = true;
   op.doc = "Neighbourhood hit: for each point, the share of its k nearest neighbours (itself excluded) that carry its "
            "label, averaged over all points and over each class.\nDistances are Euclidean and exact; equal distances "
            "go to the neighbour listed first.";

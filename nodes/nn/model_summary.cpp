@@ -26,6 +26,7 @@ Outputs run(OpContext& ctx) {
 OpSchema model_summary_op() {
   OpSchema op;
   op.name = "model_summary";
+  op.light = true;
   op.doc = "A model's architecture as Keras summarises it: layers, output shapes and parameter counts.";
   op.inputs = {{"model", "a train node's model output"}};
   op.outputs = {{"summary", "the summary table, a line per element"},

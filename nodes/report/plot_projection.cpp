@@ -268,6 +268,7 @@ namespace untangle {
 OpSchema plot_projection_op() {
   OpSchema op;
   op.name = "plot_projection";
+  op.light = true;
   op.doc = "The report's figure of a 2-D projection: the points coloured by class, then (when given) the classes' "
            "convex hulls and their Gaussian ellipses, each panel titled with its metric; one legend, the same limits "
            "and equal aspect in every panel. Drawn with cairo as PNG and SVG.";

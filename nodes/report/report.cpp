@@ -200,6 +200,7 @@ Outputs run(OpContext& ctx) {
 OpSchema report_op() {
   OpSchema op;
   op.name = "report";
+  op.light = true;
   op.version = 2;  // 2: wider margin for the curves' axis labels
   op.doc = "One self-contained HTML page of results (figures inlined, no network) and the same numbers as JSON.\n"
            "Every value names the node and port it came from. Sections: tables, model summaries, training curves, "

@@ -108,6 +108,7 @@ Outputs run(OpContext& ctx) {
 OpSchema table_op() {
   OpSchema op;
   op.name = "table";
+  op.light = true;
   op.doc = "A table of scalars from several nodes, e.g. a summary of metrics.\nList the cells row by row: "
            "`cells: [[a.x, a.y], [b.x, b.y]]`, or with `by: columns` column by column, where a swept node's output "
            "fills a column with one value per instance. `untangle run` prints the table at the end of every run and copies it "

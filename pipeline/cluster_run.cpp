@@ -1,0 +1,263 @@
+// The cluster run: one driver thread follows the plan, submits each instance that is ready
+// and must run to Slurm (in job arrays), runs light ops here, and learns what finished from
+// one squeue call per round and from the cache. It holds no tensors of remote work.
+#include <unistd.h>
+
+#include <condition_variable>
+#include <fstream>
+#include <random>
+
+#include <oneapi/tbb/task_group.h>
+
+#include "pipeline/atomic_file.h"
+#include "pipeline/executor_impl.h"
+#include "pipeline/slurm.h"
+
+namespace untangle {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string quoted(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string tail_of(const std::string& path, std::size_t n) {
+  std::ifstream in(path);
+  std::deque<std::string> lines;
+  for (std::string l; std::getline(in, l);) {
+    lines.push_back(l);
+    if (lines.size() > n) lines.pop_front();
+  }
+  std::string out;
+  for (const auto& l : lines) out += "\n  " + l;
+  return out;
+}
+
+struct Job {
+  std::size_t instance;
+  std::string log;
+  bool started = false;
+  bool left_queue = false;
+  Clock::time_point left_at;
+};
+
+Clock::time_point after(double seconds) {
+  return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+}  // namespace
+
+std::string job_marker_path(const Store& store, const std::string& key) { return store.root() + "/jobs/" + key + ".done"; }
+
+RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions& co) {
+  Impl impl(plan_, store_, log_, status_, opts);
+  Slurm slurm([this](const std::string& l) { log_(l); });
+  const std::size_t n = plan_.instances.size();
+
+  // One name for all of this run's jobs, so that one squeue call sees them all.
+  std::random_device rd;
+  char tag[16];
+  std::snprintf(tag, sizeof tag, "%08x", rd());
+  const std::string name = "untangle-" + std::string(tag);
+  const std::string job_dir = store_.root() + "/jobs/" + name;
+  make_directories(job_dir);
+
+  std::vector<std::size_t> waiting(n, 0);
+  std::vector<std::vector<std::size_t>> downs(n);
+  std::deque<std::size_t> ready;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::set<std::size_t> ups;
+    for (const auto& in : plan_.instances[i].inputs) ups.insert(in.from.begin(), in.from.end());
+    waiting[i] = ups.size();
+    for (auto u : ups) downs[u].push_back(i);
+    if (ups.empty()) ready.push_back(i);
+  }
+  auto done = [&](std::size_t i) {
+    if (impl.selected[i]) impl.finish(i);
+    for (auto d : downs[i])
+      if (--waiting[d] == 0) ready.push_back(d);
+  };
+
+  std::mutex m;
+  std::condition_variable cv;
+  std::deque<std::size_t> local_done;
+  std::size_t local_running = 0;
+  tbb::task_group local;
+
+  std::map<std::string, Job> jobs;  // "123_4" → job
+  std::mutex jobs_mutex;            // jobs' ids, for the interrupt hook
+  std::vector<std::string> live_ids;
+  set_interrupt_hook([&] {
+    std::vector<std::string> ids;
+    {
+      std::lock_guard<std::mutex> lock(jobs_mutex);
+      ids = live_ids;
+    }
+    slurm.cancel(ids);
+  });
+  struct Unhook {
+    ~Unhook() { set_interrupt_hook(nullptr); }
+  } unhook;
+
+  std::size_t batches = 0;
+  auto submit = [&](const std::vector<std::size_t>& list) {
+    for (std::size_t start = 0; start < list.size(); start += co.max_array) {
+      const std::size_t count = std::min(co.max_array, list.size() - start);
+      const std::string comment = name + "-" + std::to_string(batches++);
+      std::string script = "#!/bin/bash\n#SBATCH --job-name=" + name + "\n#SBATCH --comment=" + comment +
+                           "\n#SBATCH --array=0-" + std::to_string(count - 1) + "\n#SBATCH --output=" + job_dir +
+                           "/%A_%a.out\n";
+      for (const auto& a : co.sbatch_args) script += "#SBATCH " + a + "\n";
+      script += "instances=(";
+      for (std::size_t k = 0; k < count; ++k) script += " " + quoted(plan_.instances[list[start + k]].name);
+      script += " )\nkeys=(";
+      for (std::size_t k = 0; k < count; ++k) script += " " + impl.res[list[start + k]].key;
+      script += " )\nexec";
+      for (const auto& a : co.job_command) script += " " + quoted(a);
+      script += " --instance \"${instances[$SLURM_ARRAY_TASK_ID]}\" --expect-key \"${keys[$SLURM_ARRAY_TASK_ID]}\"\n";
+      const std::string path = job_dir + "/" + comment + ".sh";
+      write_file_atomically(path, script);
+      std::string id;
+      try {
+        id = slurm.submit(path, name, comment);
+      } catch (const std::exception& e) {
+        for (std::size_t k = 0; k < count; ++k) {
+          impl.fail(list[start + k], e.what());
+          done(list[start + k]);
+        }
+        continue;
+      }
+      std::lock_guard<std::mutex> lock(jobs_mutex);
+      for (std::size_t k = 0; k < count; ++k) {
+        const std::string task = id + "_" + std::to_string(k);
+        jobs[task] = Job{list[start + k], job_dir + "/" + task + ".out", false, false, {}};
+        live_ids.push_back(task);
+        impl.say("  queued  " + plan_.instances[list[start + k]].name + "  [job " + task + "]");
+      }
+    }
+  };
+
+  // A job that left the queue: its entry says it ran; otherwise its marker or Slurm says why not.
+  auto conclude = [&](const std::string& task, Job& job) -> bool {
+    NodeResult& r = impl.res[job.instance];
+    EntryInfo info;
+    if (store_.lookup(r.key, &info) == Store::State::ok) {
+      r.outcome = Outcome::ran;
+      r.digests = info.digests;
+      r.seconds = info.seconds;
+      impl.say("  ran     " + plan_.instances[job.instance].name + "  " + seconds_text(info.seconds) + "  [job " + task + "]");
+      return true;
+    }
+    std::ifstream marker(job_marker_path(store_, r.key));
+    std::string status, message;
+    const bool marked = static_cast<bool>(std::getline(marker, status));
+    if (marked) std::getline(marker, message, '\0');
+    const double waited = std::chrono::duration<double>(Clock::now() - job.left_at).count();
+    if (!marked && waited < co.fs_latency) return false;  // the shared file system may lag
+    const SlurmState st = slurm.final_state(task);
+    std::string why = marked && !message.empty() ? message : "the job left no result";
+    why += " [job " + task + (st.state.empty() ? "" : ", " + st.state) + "]";
+    const std::string tail = tail_of(job.log, 20);
+    if (!tail.empty() && !(marked && !message.empty())) why += "; the end of its log " + job.log + ":" + tail;
+    impl.fail(job.instance, why);
+    return true;
+  };
+
+  double interval = co.poll_min;
+  auto next_poll = Clock::now();
+  std::size_t remote = 0;
+  while (true) {
+    std::vector<std::size_t> to_submit;
+    while (!ready.empty()) {
+      const std::size_t i = ready.front();
+      ready.pop_front();
+      bool run = false;
+      if (impl.inputs_usable(i)) try {
+          run = !impl.cached(i, false) && impl.still_to_run(i);
+        } catch (const std::exception& e) {
+          impl.fail(i, e.what());
+        }
+      if (!run) {
+        done(i);
+      } else if (plan_.instances[i].op->light) {
+        ++local_running;
+        local.run([&, i] {
+          impl.run_here(i);
+          {
+            std::lock_guard<std::mutex> lock(m);
+            local_done.push_back(i);
+          }
+          cv.notify_one();
+        });
+      } else {
+        to_submit.push_back(i);
+      }
+    }
+    if (!to_submit.empty()) {
+      const std::size_t before = jobs.size();
+      submit(to_submit);
+      remote += jobs.size() - before;
+      next_poll = std::min(next_poll, after(co.poll_min));
+    }
+    if (remote == 0 && local_running == 0 && ready.empty()) break;
+
+    std::deque<std::size_t> finished_here;
+    {
+      std::unique_lock<std::mutex> lock(m);
+      cv.wait_until(lock, remote ? next_poll : Clock::now() + std::chrono::hours(1), [&] { return !local_done.empty(); });
+      finished_here.swap(local_done);
+    }
+    for (auto i : finished_here) {
+      --local_running;
+      done(i);
+    }
+    if (remote == 0 || Clock::now() < next_poll) continue;
+
+    bool changed = false;
+    std::map<std::string, SlurmState> queue;
+    try {
+      queue = slurm.queue(name);
+    } catch (const std::exception& e) {
+      log_("  warning " + std::string(e.what()));
+      next_poll = after(interval);
+      continue;
+    }
+    std::vector<std::string> over;
+    for (auto& [task, job] : jobs) {
+      const auto q = queue.find(task);
+      const bool gone = q == queue.end() || slurm_final(q->second.state);
+      if (!gone) {
+        if (q->second.state == "RUNNING" && !job.started) {
+          job.started = changed = true;
+          impl.say("  start   " + plan_.instances[job.instance].name + "  [job " + task + "]");
+        }
+        continue;
+      }
+      if (!job.left_queue) {
+        job.left_queue = changed = true;
+        job.left_at = Clock::now();
+      }
+      if (conclude(task, job)) over.push_back(task);
+    }
+    for (const auto& task : over) {
+      const std::size_t i = jobs[task].instance;
+      jobs.erase(task);
+      --remote;
+      changed = true;
+      done(i);
+      std::lock_guard<std::mutex> lock(jobs_mutex);
+      live_ids.erase(std::find(live_ids.begin(), live_ids.end(), task));
+    }
+    // Back off while nothing changes, so a long sweep does not keep slurmctld busy.
+    interval = changed ? co.poll_min : std::min(co.poll_max, interval * 1.5);
+    next_poll = after(interval);
+  }
+  local.wait();
+  return impl.report(opts);
+}
+
+}  // namespace untangle
