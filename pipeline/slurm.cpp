@@ -107,7 +107,7 @@ std::map<std::string, SlurmState> Slurm::queue(const std::string& name) {
 SlurmState Slurm::final_state(const std::string& id) {
   if (on_path("sacct")) {
     // --starttime: without it sacct shows only jobs of today; -X: the job, not its steps.
-    Result r = call({"sacct", "-n", "-X", "-P", "--starttime=now-30days", "-j", id, "-o", "JobID,State,ExitCode"}, 2);
+    Result r = call({"sacct", "-n", "-X", "-P", "--starttime=now-30days", "-j", id, "-o", "JobID,State,ExitCode"}, 1);
     if (r.ok)
       for (const auto& l : lines(r.out)) {
         const auto f = fields(l);
