@@ -326,6 +326,7 @@ int cmd_ops(const Registry& ops, const std::string& name) {
   const OpSchema* op = ops.find(name);
   if (!op) throw UsageError("unknown op '" + name + "' (`untangle ops` lists them)");
   print_line(op->name + " (version " + std::to_string(op->version) +
+             (op->light ? ", light: on a cluster it runs in the driver" : "") +
              (op->origin.empty() ? "" : ", from plugin " + op->origin) + ")");
   print_line(indent(op->doc, "  "));
   auto ports = [](const char* title, const std::vector<PortSpec>& v, const char* dynamic) {
