@@ -148,7 +148,21 @@ int cmd_run(const GraphArgs& ga, const Registry& ops, const RunArgs& ra) {
       if (st[i].outcome == Outcome::excluded) continue;
       const bool hit = st[i].outcome == Outcome::cached;
       (hit ? cached : run)++;
-      print_line(std::string(hit ? "  cached  " : "  run     ") + plan.instances[i].name);
+      std::string where;
+      if (!hit && ra.executor == "slurm") {
+        // What each job would run; a key is known only once the instance's inputs are cached.
+        if (plan.instances[i].op->light) {
+          where = "  (here: a light op)";
+        } else {
+          where = "  sbatch";
+          for (const auto& a : ra.cluster.sbatch_args) where += " " + a;
+          where += " --wrap '";
+          for (const auto& a : job_command(ga)) where += a + " ";
+          where += "--instance " + plan.instances[i].name + " --expect-key " +
+                   (st[i].key.empty() ? "<known once its inputs are cached>" : st[i].key) + "'";
+        }
+      }
+      print_line(std::string(hit ? "  cached  " : "  run     ") + plan.instances[i].name + where);
     }
     print_line("dry run: " + std::to_string(run) + " to run, " + std::to_string(cached) + " cached");
     return 0;

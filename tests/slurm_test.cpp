@@ -92,3 +92,21 @@ TEST_CASE("slurm: without Slurm's commands on PATH, --executor slurm is a usage 
                  "Slurm's client tools are installed, or use --executor local)\n");
   CHECK_FALSE(std::filesystem::exists(dir / "cache"));
 }
+
+TEST_CASE("slurm: --dry-run prints the sbatch of each instance it would submit, and submits nothing") {
+  test::TempDir dir;
+  test::write_file(dir / "g.yaml", "nodes:\n  c: {op: constant, params: {value: 1}}\n"
+                                   "  e: {op: exec, inputs: {a: c.y}, params: {command: [cat], outputs: {s: scalar}}}\n");
+  REQUIRE(test::run_command(kBinary + " run " + (dir / "g.yaml") + " --cache " + (dir / "cache") + " --only c").code == 0);
+  auto r = test::run_command(kBinary + " run " + (dir / "g.yaml") + " --cache " + (dir / "cache") +
+                             " --executor slurm --dry-run --slurm-arg=--qos=short");
+  CHECK(r.code == 0);
+  const auto lines = test::lines_of(r.out);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] == "  cached  c");
+  CHECK(lines[1].rfind("  run     e  sbatch --qos=short --wrap '", 0) == 0);
+  CHECK_CONTAINS(lines[1], " job " + (dir / "g.yaml") + " --cache " + (dir / "cache") + " --instance e --expect-key ");
+  CHECK(lines[1].find("<known once") == std::string::npos);  // c is cached, so e's key is known
+  CHECK(lines[2] == "dry run: 1 to run, 1 cached");
+  CHECK_FALSE(std::filesystem::exists(dir / "cache/jobs"));
+}
