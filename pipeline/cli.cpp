@@ -13,6 +13,7 @@
 #include "pipeline/atomic_file.h"
 #include "pipeline/executor.h"
 #include "pipeline/plugin_loader.h"
+#include "pipeline/resources.h"
 #include "pipeline/results.h"
 #include "pipeline/slurm.h"
 
@@ -151,10 +152,11 @@ int cmd_run(const GraphArgs& ga, const Registry& ops, const RunArgs& ra) {
       std::string where;
       if (!hit && ra.executor == "slurm") {
         // What each job would run; a key is known only once the instance's inputs are cached.
-        if (plan.instances[i].op->light) {
-          where = "  (here: a light op)";
+        if (!plan.instances[i].remote) {
+          where = "  (here, in the driver)";
         } else {
           where = "  sbatch";
+          for (const auto& a : sbatch_flags(plan.instances[i].resources)) where += " " + a;
           for (const auto& a : ra.cluster.sbatch_args) where += " " + a;
           where += " --wrap '";
           for (const auto& a : job_command(ga)) where += a + " ";

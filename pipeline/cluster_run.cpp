@@ -11,6 +11,7 @@
 
 #include "pipeline/atomic_file.h"
 #include "pipeline/executor_impl.h"
+#include "pipeline/resources.h"
 #include "pipeline/slurm.h"
 
 namespace untangle {
@@ -104,13 +105,20 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
   } unhook;
 
   std::size_t batches = 0;
-  auto submit = [&](const std::vector<std::size_t>& list) {
+  // One array per set of resources (and at most max_array tasks): instances that ask alike.
+  auto submit_all = [&](const std::vector<std::size_t>& ready_list, auto&& submit) {
+    std::map<std::vector<std::string>, std::vector<std::size_t>> alike;
+    for (auto i : ready_list) alike[sbatch_flags(plan_.instances[i].resources)].push_back(i);
+    for (const auto& [flags, list] : alike) submit(flags, list);
+  };
+  auto submit = [&](const std::vector<std::string>& flags, const std::vector<std::size_t>& list) {
     for (std::size_t start = 0; start < list.size(); start += co.max_array) {
       const std::size_t count = std::min(co.max_array, list.size() - start);
       const std::string comment = name + "-" + std::to_string(batches++);
       std::string script = "#!/bin/bash\n#SBATCH --job-name=" + name + "\n#SBATCH --comment=" + comment +
                            "\n#SBATCH --array=0-" + std::to_string(count - 1) + "\n#SBATCH --output=" + job_dir +
                            "/%A_%a.out\n";
+      for (const auto& a : flags) script += "#SBATCH " + a + "\n";
       for (const auto& a : co.sbatch_args) script += "#SBATCH " + a + "\n";
       script += "instances=(";
       for (std::size_t k = 0; k < count; ++k) script += " " + quoted(plan_.instances[list[start + k]].name);
@@ -183,7 +191,7 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
         }
       if (!run) {
         done(i);
-      } else if (plan_.instances[i].op->light) {
+      } else if (!plan_.instances[i].remote) {
         ++local_running;
         local.run([&, i] {
           impl.run_here(i);
@@ -199,7 +207,7 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
     }
     if (!to_submit.empty()) {
       const std::size_t before = jobs.size();
-      submit(to_submit);
+      submit_all(to_submit, submit);
       remote += jobs.size() - before;
       next_poll = std::min(next_poll, after(co.poll_min));
     }

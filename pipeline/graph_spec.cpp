@@ -120,9 +120,17 @@ struct Reader {
         else if (val.IsSequence())
           for (const auto& v : val) spec.over.push_back(v.as<std::string>());
         else error(val, "over must be a var name or a list of them");
+      } else if (key == "resources") {
+        spec.resources = val;
+      } else if (key == "where") {
+        spec.where_loc = at(val);
+        if (val.IsScalar() && (val.Scalar() == "auto" || val.Scalar() == "local" || val.Scalar() == "cluster"))
+          spec.where = val.Scalar();
+        else
+          error(val, "where must be auto, local or cluster, got " + kind(val));
       } else if (key != "doc") {
         error(it->first, "unknown key '" + key + "' in node '" + spec.name +
-                             "' (expected op, inputs, params, over or doc)");
+                             "' (expected op, inputs, params, over, resources, where or doc)");
       }
     }
     if (spec.op.empty() && keys.count("op") == 0) error(body, "node '" + spec.name + "' has no op");
@@ -139,6 +147,7 @@ struct Reader {
     std::set<std::string> keys;
     bool has_nodes = false;
     std::vector<GraphSpec> included;
+    YAML::Node resources;  // the file's own defaults, for its own nodes
     for (auto it = root.begin(); it != root.end(); ++it) {
       const std::string key = it->first.as<std::string>();
       const YAML::Node val = it->second;
@@ -189,6 +198,8 @@ struct Reader {
           included.push_back(parse_file(where, diags, including));
           prefix_graph(included.back(), prefix);
         }
+      } else if (key == "resources") {
+        resources = val;
       } else if (key == "plugins") {
         if (val.IsNull()) continue;
         if (!val.IsSequence()) {
@@ -221,10 +232,11 @@ struct Reader {
           g.nodes.push_back(std::move(spec));
         }
       } else if (key != "doc" && key != "description") {
-        error(it->first, "unknown key '" + key + "' (expected name, include, plugins, vars, sweep, nodes or doc)");
+        error(it->first, "unknown key '" + key + "' (expected name, include, plugins, resources, vars, sweep, nodes or doc)");
       }
     }
     if (!has_nodes && included.empty()) error(root, "the graph has no 'nodes:' section");
+    for (auto& n : g.nodes) n.graph_resources = resources;
     // Included graphs come first, as if their nodes were written above the includer's. The
     // lists are built anew, never shifted: shifting assigns YAML::Nodes, and assigning a
     // YAML::Node rebinds the node it refers to instead of replacing it.

@@ -47,6 +47,11 @@ struct NodeSpec {
   std::vector<ParamEntry> params;
   std::vector<std::string> over;  // swept vars a gather port collects over; empty: all
   Loc over_loc;
+  // On a cluster: what its jobs ask for (this node's, and its graph file's top-level
+  // `resources:`), and where it runs: auto (light ops here, the rest in jobs), local, cluster.
+  YAML::Node resources, graph_resources;
+  std::string where = "auto";
+  Loc where_loc;
 };
 
 // A plugin library the graph loads: `plugins: [libmyops.so]`, relative to the graph file.

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "pipeline/plugin_loader.h"
+#include "pipeline/resources.h"
 
 namespace untangle {
 
@@ -123,6 +124,7 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
   std::vector<std::vector<PortSpec>> in_ports(N);
   auto in_port = [&](std::size_t i, const std::string& name) { return find_port(in_ports[i], name); };
   std::vector<std::vector<std::size_t>> preds(N);  // valid upstream edges
+  std::vector<Resources> node_resources(N);
   std::vector<std::set<std::size_t>> direct(N);    // swept vars referenced in params
   for (std::size_t i = 0; i < N; ++i) {
     const NodeSpec& n = g.nodes[i];
@@ -170,6 +172,19 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
                                  join(names_of(op[i]->params)) + ")");
       if (!n.over.empty() && std::none_of(op[i]->inputs.begin(), op[i]->inputs.end(), [](const PortSpec& p) { return p.gather; }))
         P.error(n.over_loc, "'over' applies to ops that gather a sweep; op '" + n.op + "' does not");
+    }
+    if (op[i]) {
+      // Resources: the op's own, then its graph file's, then the node's; each checked.
+      Resources r = op[i]->resources;
+      for (const YAML::Node* given : {&n.graph_resources, &n.resources}) {
+        if (!*given) continue;
+        std::vector<ParamIssue> issues;
+        const YAML::Node canonical = canonical_param(resources_spec(), *given, issues, *given);
+        for (const auto& is : issues)
+          P.error(is.mark.is_null() ? n.loc : Loc{n.loc.file, is.mark.line + 1, is.mark.column + 1}, is.message);
+        if (issues.empty()) r = with_resources(r, canonical);
+      }
+      node_resources[i] = r;
     }
     // Gathering over a pinned var gathers its one value: the graph stays valid under any --set.
     for (const auto& v : n.over)
@@ -331,6 +346,8 @@ Plan make_plan(GraphSpec g, const Registry& ops, const std::vector<Override>& ov
       inst.outputs = op[i]->outputs_of ? op[i]->outputs_of(inst.params) : op[i]->outputs;
       inst.graph_dir = std::filesystem::path(n.loc.file).parent_path().string();
       if (inst.graph_dir.empty()) inst.graph_dir = ".";
+      inst.resources = node_resources[i];
+      inst.remote = n.where == "cluster" || (n.where == "auto" && !op[i]->light);
 
       for (const auto& port : in_ports[i])
         for (const auto& in : n.inputs) {

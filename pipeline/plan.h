@@ -28,6 +28,9 @@ struct Instance {
   // Its output ports: the op's, or those its params declare (OpSchema::outputs_of).
   std::vector<PortSpec> outputs;
   std::string graph_dir;  // the directory of the graph file that declares the node
+  // On a cluster: what its job asks for, and whether it runs in a job or in the driver.
+  Resources resources;
+  bool remote = false;
   std::vector<PlanInput> inputs;
   std::vector<std::size_t> dependents;  // instances reading this one
 

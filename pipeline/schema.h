@@ -99,6 +99,16 @@ struct OpContext {
 // The port of that name in a list, or null.
 const PortSpec* find_port(const std::vector<PortSpec>& ports, const std::string& name);
 
+// What a cluster job asks Slurm for, for one instance. An op declares what it usually needs;
+// a graph's top-level `resources:` and a node's own override that (pipeline/resources.h).
+struct Resources {
+  int cpus = 1;
+  std::string mem = "1G";    // Slurm's form: 500M, 4G
+  std::string time = "30m";  // 30s, 10m, 2h, 1h30m
+  std::string partition;     // empty: the cluster's default
+  int gpus = 0;
+};
+
 struct OpSchema {
   std::string name;
   // The key has no other way to know that the code changed: bump the version in the same
@@ -129,6 +139,7 @@ struct OpSchema {
   // Quick work on small inputs (a metric, a table, a figure): on a cluster it runs inside the
   // driver, as a job would cost more than the work.
   bool light = false;
+  Resources resources;
   // Where the op comes from: empty for untangle's own ops, else the absolute path of the plugin
   // that added it, whose content digest enters the op's cache keys, so that a rebuilt plugin
   // reruns its nodes. Set by the plugin loader, never by the op.

@@ -137,6 +137,27 @@ TEST_CASE("cli: a graph with four mistakes prints four FILE:LINE:COL errors and 
   CHECK(r.err.find(cli.graph + ":5:64: error: n must be >= 1, got 0") != std::string::npos);
 }
 
+TEST_CASE("cli: bad resources and where are errors at their place, all at once, exit code 2") {
+  Cli cli(R"(resources: {cpus: 0}
+nodes:
+  one: {op: constant, resources: {mem: lots, tme: 1h}}
+  two: {op: add, inputs: {a: one.y}, resources: {time: soon, gpus: -1}, where: moon}
+  three: {op: add, inputs: {a: one.y}, resources: 4}
+)");
+  auto r = cli("run " + cli.g() + " --executor slurm --dry-run");
+  CHECK(r.code == 2);
+  const std::vector<std::string> expected = {
+      cli.graph + ":1:19: error: resources.cpus must be >= 1, got 0",
+      cli.graph + ":3:40: error: resources.mem must be an amount of memory like 500M or 4G, got 'lots'",
+      cli.graph + ":3:46: error: resources has no key 'tme' (keys: cpus, mem, time, partition, gpus)",
+      cli.graph + ":4:56: error: resources.time must be a duration like 30m, 2h or 1h30m, got 'soon'",
+      cli.graph + ":4:68: error: resources.gpus must be >= 0, got -1",
+      cli.graph + ":4:80: error: where must be auto, local or cluster, got 'moon'",
+      cli.graph + ":5:51: error: resources must be a map (keys: cpus, mem, time, partition, gpus), got '4'",
+      "7 errors in " + cli.graph};
+  CHECK(test::lines_of(r.err) == expected);
+}
+
 TEST_CASE("cli: a failing node gives exit code 1 and the rest still runs") {
   Cli cli(R"(nodes:
   one: {op: constant, params: {value: 3}}

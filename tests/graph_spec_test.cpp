@@ -69,8 +69,8 @@ sweep: {seed: []}
   std::vector<std::string> lines;
   for (auto& x : d) lines.push_back(x.str());
   REQUIRE(lines.size() == 6);
-  CHECK(lines[0] == "s.yaml:1:1: error: unknown key 'nodez' (expected name, include, plugins, vars, sweep, nodes or doc)");
-  CHECK(lines[1] == "s.yaml:3:14: error: unknown key 'input' in node 'a' (expected op, inputs, params, over or doc)");
+  CHECK(lines[0] == "s.yaml:1:1: error: unknown key 'nodez' (expected name, include, plugins, resources, vars, sweep, nodes or doc)");
+  CHECK(lines[1] == "s.yaml:3:14: error: unknown key 'input' in node 'a' (expected op, inputs, params, over, resources, where or doc)");
   CHECK(lines[2] == "s.yaml:4:19: error: input 'x' must be NODE.PORT or a list of them, got 'nodot'");
   CHECK(lines[3] == "s.yaml:4:6: error: node 'b' has no op");
   CHECK(lines[4] == "s.yaml:5:3: error: '9c' is not a valid node name (letters, digits, _ and -)");

@@ -104,7 +104,7 @@ TEST_CASE("slurm: --dry-run prints the sbatch of each instance it would submit, 
   const auto lines = test::lines_of(r.out);
   REQUIRE(lines.size() == 3);
   CHECK(lines[0] == "  cached  c");
-  CHECK(lines[1].rfind("  run     e  sbatch --qos=short --wrap '", 0) == 0);
+  CHECK(lines[1].rfind("  run     e  sbatch --cpus-per-task=1 --mem=1G --time=30 --qos=short --wrap '", 0) == 0);
   CHECK_CONTAINS(lines[1], " job " + (dir / "g.yaml") + " --cache " + (dir / "cache") + " --instance e --expect-key ");
   CHECK(lines[1].find("<known once") == std::string::npos);  // c is cached, so e's key is known
   CHECK(lines[2] == "dry run: 1 to run, 1 cached");

@@ -10,6 +10,7 @@
 
 #include "nodes/core/ops.h"
 #include "pipeline/process.h"
+#include "pipeline/resources.h"
 #include "pipeline/store.h"
 
 namespace fs = std::filesystem;
@@ -23,26 +24,6 @@ std::vector<std::string> strings_of(const YAML::Node& list) {
   if (list.IsSequence())
     for (const auto& x : list) out.push_back(x.as<std::string>());
   return out;
-}
-
-// Seconds in "90s", "10m", "2h", "1h30m"; none for "" or for anything else.
-std::optional<double> seconds_in(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  double total = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = pos;
-    while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
-    if (end == pos || end == text.size()) return std::nullopt;
-    const double n = std::stod(text.substr(pos, end - pos));
-    const char unit = text[end];
-    if (unit == 's') total += n;
-    else if (unit == 'm') total += 60 * n;
-    else if (unit == 'h') total += 3600 * n;
-    else return std::nullopt;
-    pos = end + 1;
-  }
-  return total;
 }
 
 // A directory of its own for one run, removed however the run ends.
@@ -118,7 +99,7 @@ std::string env_key(const YAML::Node& params) {
 }
 
 Outputs run(OpContext& ctx) {
-  const auto timeout = seconds_in(ctx.string("timeout"));  // the plan checked its form
+  const auto timeout = duration_seconds(ctx.string("timeout"));  // the plan checked its form
   const fs::path graph_dir = fs::absolute(ctx.graph_dir).lexically_normal();
   std::vector<std::string> argv = strings_of(ctx.params["command"]);
   // The program and the listed files are named as the graph file sees them; the program runs
@@ -196,7 +177,7 @@ OpSchema exec_op() {
   timeout.hashed = false;  // how long to wait does not change what is computed
   timeout.check = [](const YAML::Node& v) {
     const std::string text = v.as<std::string>();
-    return text.empty() || seconds_in(text) ? std::string() : "must be a duration like 30s, 10m or 2h, got '" + text + "'";
+    return text.empty() || duration_seconds(text) ? std::string() : "must be a duration like 30s, 10m or 2h, got '" + text + "'";
   };
   op.params = {command, files, outputs, env, timeout};
   op.files = exec_files;

@@ -153,6 +153,7 @@ Outputs run(OpContext& ctx) {
 OpSchema tsne_op() {
   OpSchema op;
   op.name = "tsne";
+  op.resources = {2, "2G", "1h", "", 0};
   // 2: k = 3·perplexity + 1 neighbours, the grouped Barnes-Hut walk, and velocity and gains
   // reset when early exaggeration ends.
   op.version = 2;
