@@ -401,6 +401,8 @@ int cli_main(int argc, char** argv, const Registry& ops) {
   run->add_option("--executor", ra.executor, "Where ops run: local (this machine's cores) or slurm (a job per instance; light ops here)")
       ->check(CLI::IsMember({"local", "slurm"}));
   run->add_option("--slurm-arg", ra.cluster.sbatch_args, "Pass this flag to every sbatch, e.g. --slurm-arg=--account=lab; repeatable");
+  run->add_option("--retries", ra.cluster.retries, "Submit a failed cluster job again, up to this many times (default 0)")
+      ->check(CLI::NonNegativeNumber);
   run->add_option("--poll-max", ra.cluster.poll_max, "Longest wait between two squeue calls, in seconds (default 60)")
       ->check(CLI::PositiveNumber);
   run->add_option("--fs-latency", ra.cluster.fs_latency,

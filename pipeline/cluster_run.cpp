@@ -1,10 +1,12 @@
 // The cluster run: one driver thread follows the plan, submits each instance that is ready
 // and must run to Slurm (in job arrays), runs light ops here, and learns what finished from
 // one squeue call per round and from the cache. It holds no tensors of remote work.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <condition_variable>
 #include <fstream>
+#include <optional>
 #include <random>
 
 #include <oneapi/tbb/task_group.h>
@@ -44,7 +46,38 @@ struct Job {
   bool started = false;
   bool left_queue = false;
   Clock::time_point left_at;
+  bool adopted = false;  // submitted by another run (or this run's predecessor, killed)
+  std::string state;     // as squeue last showed it
 };
+
+// A claim is a cache's record that one job computes a key: `jobs/claims/<key>` holds
+// "<task> <job name>", the task "-" while the job is being submitted. A driver that finds a
+// live one waits for that job instead of submitting another (two drivers on one cache, or a
+// driver started again after it was killed); one whose job is gone is released.
+struct Claim {
+  std::string task, job_name;
+  double age = 0;  // seconds since it was written
+};
+
+std::optional<Claim> read_claim(const std::string& path) {
+  std::ifstream in(path);
+  Claim c;
+  if (!(in >> c.task >> c.job_name)) return std::nullopt;
+  std::error_code ec;
+  const auto written = std::filesystem::last_write_time(path, ec);
+  if (!ec) c.age = std::chrono::duration<double>(std::filesystem::file_time_type::clock::now() - written).count();
+  return c;
+}
+
+// False when another driver holds the claim.
+bool create_claim(const std::string& path, const std::string& job_name) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (fd < 0) return false;
+  const std::string text = "- " + job_name + "\n";
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  return ok;
+}
 
 Clock::time_point after(double seconds) {
   return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
@@ -65,7 +98,12 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
   std::snprintf(tag, sizeof tag, "%08x", rd());
   const std::string name = "untangle-" + std::string(tag);
   const std::string job_dir = store_.root() + "/jobs/" + name;
+  const std::string claims = store_.root() + "/jobs/claims";
   make_directories(job_dir);
+  make_directories(claims);
+  auto claim_of = [&](std::size_t i) { return claims + "/" + impl.res[i].key; };
+  std::set<std::string> names{name};  // of every job followed: this run's and adopted ones
+  std::vector<int> attempts(n, 0);
 
   std::vector<std::size_t> waiting(n, 0);
   std::vector<std::vector<std::size_t>> downs(n);
@@ -129,11 +167,14 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
       script += " --instance \"${instances[$SLURM_ARRAY_TASK_ID]}\" --expect-key \"${keys[$SLURM_ARRAY_TASK_ID]}\"\n";
       const std::string path = job_dir + "/" + comment + ".sh";
       write_file_atomically(path, script);
+      // A marker from an earlier attempt would speak for this one.
+      for (std::size_t k = 0; k < count; ++k) std::filesystem::remove(job_marker_path(store_, impl.res[list[start + k]].key));
       std::string id;
       try {
         id = slurm.submit(path, name, comment);
       } catch (const std::exception& e) {
         for (std::size_t k = 0; k < count; ++k) {
+          std::filesystem::remove(claim_of(list[start + k]));
           impl.fail(list[start + k], e.what());
           done(list[start + k]);
         }
@@ -142,42 +183,69 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
       std::lock_guard<std::mutex> lock(jobs_mutex);
       for (std::size_t k = 0; k < count; ++k) {
         const std::string task = id + "_" + std::to_string(k);
-        jobs[task] = Job{list[start + k], job_dir + "/" + task + ".out", false, false, {}};
+        jobs[task] = Job{list[start + k], job_dir + "/" + task + ".out", false, false, {}, false, ""};
         live_ids.push_back(task);
+        write_file_atomically(claim_of(list[start + k]), task + " " + name + "\n");
         impl.say("  queued  " + plan_.instances[list[start + k]].name + "  [job " + task + "]");
       }
     }
   };
 
   // A job that left the queue: its entry says it ran; otherwise its marker or Slurm says why not.
-  auto conclude = [&](const std::string& task, Job& job) -> bool {
-    NodeResult& r = impl.res[job.instance];
+  // What a job that left the queue comes to: its instance ran or failed (over), is to be
+  // submitted again (again), or its result may still be on its way (wait).
+  enum class End { wait, over, again };
+  auto conclude = [&](const std::string& task, Job& job) -> End {
+    const std::size_t i = job.instance;
+    NodeResult& r = impl.res[i];
     EntryInfo info;
     if (store_.lookup(r.key, &info) == Store::State::ok) {
       r.outcome = Outcome::ran;
       r.digests = info.digests;
       r.seconds = info.seconds;
-      impl.say("  ran     " + plan_.instances[job.instance].name + "  " + seconds_text(info.seconds) + "  [job " + task + "]");
-      return true;
+      std::filesystem::remove(claim_of(i));
+      impl.say("  ran     " + plan_.instances[i].name + "  " + seconds_text(info.seconds) + "  [job " + task +
+               (job.adopted ? ", adopted" : "") + "]");
+      return End::over;
     }
     std::ifstream marker(job_marker_path(store_, r.key));
     std::string status, message;
     const bool marked = static_cast<bool>(std::getline(marker, status));
     if (marked) std::getline(marker, message, '\0');
     const double waited = std::chrono::duration<double>(Clock::now() - job.left_at).count();
-    if (!marked && waited < co.fs_latency) return false;  // the shared file system may lag
+    // The shared file system may lag; but a job Slurm cancelled, timed out or killed wrote nothing.
+    const bool could_have_written = job.state.empty() || job.state == "COMPLETED" || job.state == "FAILED";
+    if (!marked && could_have_written && waited < co.fs_latency) return End::wait;
+    std::filesystem::remove(claim_of(i));
+    if (job.adopted) {  // another run's job, gone without a result: this run computes it
+      impl.say("  lost    " + plan_.instances[i].name + "  [job " + task + " ended without a result; submitting again]");
+      ready.push_back(i);
+      return End::again;
+    }
     const SlurmState st = slurm.final_state(task);
     std::string why = marked && !message.empty() ? message : "the job left no result";
     why += " [job " + task + (st.state.empty() ? "" : ", " + st.state) + "]";
     const std::string tail = tail_of(job.log, 20);
+    // Without cgroups Slurm kills a job over its memory itself and calls it FAILED; its log says why.
+    if (st.state == "OUT_OF_MEMORY" || tail.find("Exceeded job memory limit") != std::string::npos)
+      why += " (out of memory: it asked for mem " + plan_.instances[i].resources.mem + "; raise resources.mem)";
+    else if (st.state == "TIMEOUT")
+      why += " (out of time: it asked for time " + plan_.instances[i].resources.time + "; raise resources.time)";
     if (!tail.empty() && !(marked && !message.empty())) why += "; the end of its log " + job.log + ":" + tail;
-    impl.fail(job.instance, why);
-    return true;
+    if (attempts[i]++ < co.retries) {
+      impl.say("  retry   " + plan_.instances[i].name + " (" + std::to_string(attempts[i]) + " of " +
+               std::to_string(co.retries) + "): " + why);
+      ready.push_back(i);
+      return End::again;
+    }
+    impl.fail(i, why);
+    return End::over;
   };
 
   double interval = co.poll_min;
   auto next_poll = Clock::now();
   std::size_t remote = 0;
+  std::deque<std::size_t> deferred;  // claimed by a driver that is submitting them
   while (true) {
     std::vector<std::size_t> to_submit;
     while (!ready.empty()) {
@@ -201,8 +269,23 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
           }
           cv.notify_one();
         });
-      } else {
+      } else if (auto c = read_claim(claim_of(i))) {
+        if (c->task == "-" && c->age < co.claim_wait) {
+          deferred.push_back(i);  // another driver is submitting it right now
+        } else if (c->task == "-") {
+          std::filesystem::remove(claim_of(i));  // its driver died while submitting
+          ready.push_back(i);
+        } else {
+          std::lock_guard<std::mutex> lock(jobs_mutex);
+          jobs[c->task] = Job{i, store_.root() + "/jobs/" + c->job_name + "/" + c->task + ".out", false, false, {}, true, ""};
+          names.insert(c->job_name);
+          ++remote;
+          impl.say("  waiting " + plan_.instances[i].name + "  [job " + c->task + ", submitted by an earlier run]");
+        }
+      } else if (create_claim(claim_of(i), name)) {
         to_submit.push_back(i);
+      } else {
+        deferred.push_back(i);  // claimed meanwhile: looked at again next round
       }
     }
     if (!to_submit.empty()) {
@@ -211,33 +294,41 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
       remote += jobs.size() - before;
       next_poll = std::min(next_poll, after(co.poll_min));
     }
-    if (remote == 0 && local_running == 0 && ready.empty()) break;
+    if (remote == 0 && local_running == 0 && ready.empty() && deferred.empty()) break;
 
     std::deque<std::size_t> finished_here;
     {
       std::unique_lock<std::mutex> lock(m);
-      cv.wait_until(lock, remote ? next_poll : Clock::now() + std::chrono::hours(1), [&] { return !local_done.empty(); });
+      cv.wait_until(lock, remote || !deferred.empty() ? next_poll : Clock::now() + std::chrono::hours(1),
+                    [&] { return !local_done.empty(); });
       finished_here.swap(local_done);
     }
     for (auto i : finished_here) {
       --local_running;
       done(i);
     }
-    if (remote == 0 || Clock::now() < next_poll) continue;
+    if (Clock::now() < next_poll) continue;
+    ready.insert(ready.end(), deferred.begin(), deferred.end());
+    deferred.clear();
+    if (remote == 0) {
+      next_poll = after(interval);
+      continue;
+    }
 
     bool changed = false;
     std::map<std::string, SlurmState> queue;
     try {
-      queue = slurm.queue(name);
+      queue = slurm.queue(std::vector<std::string>(names.begin(), names.end()));
     } catch (const std::exception& e) {
       log_("  warning " + std::string(e.what()));
       next_poll = after(interval);
       continue;
     }
-    std::vector<std::string> over;
+    std::vector<std::pair<std::string, End>> ended;
     for (auto& [task, job] : jobs) {
       const auto q = queue.find(task);
       const bool gone = q == queue.end() || slurm_final(q->second.state);
+      if (q != queue.end()) job.state = q->second.state;
       if (!gone) {
         if (q->second.state == "RUNNING" && !job.started) {
           job.started = changed = true;
@@ -249,16 +340,20 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
         job.left_queue = changed = true;
         job.left_at = Clock::now();
       }
-      if (conclude(task, job)) over.push_back(task);
+      const End e = conclude(task, job);
+      if (e != End::wait) ended.push_back({task, e});
     }
-    for (const auto& task : over) {
+    for (const auto& [task, e] : ended) {
       const std::size_t i = jobs[task].instance;
-      jobs.erase(task);
+      {
+        std::lock_guard<std::mutex> lock(jobs_mutex);
+        jobs.erase(task);
+        const auto live = std::find(live_ids.begin(), live_ids.end(), task);
+        if (live != live_ids.end()) live_ids.erase(live);
+      }
       --remote;
       changed = true;
-      done(i);
-      std::lock_guard<std::mutex> lock(jobs_mutex);
-      live_ids.erase(std::find(live_ids.begin(), live_ids.end(), task));
+      if (e == End::over) done(i);
     }
     // Back off while nothing changes, so a long sweep does not keep slurmctld busy.
     interval = changed ? co.poll_min : std::min(co.poll_max, interval * 1.5);

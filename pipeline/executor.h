@@ -48,6 +48,8 @@ struct ClusterOptions {
   double poll_min = 1, poll_max = 60;    // seconds between status queries; backs off while nothing changes
   double fs_latency = 30;                // how long a finished job's entry may take to be seen here
   std::size_t max_array = 1000;          // instances per job array
+  int retries = 0;                       // times a failed job is submitted again
+  double claim_wait = 60;                // a claim without a job older than this is abandoned
 };
 
 // Where a cluster job leaves its exit status and message once its instance's entry is

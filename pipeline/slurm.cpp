@@ -84,7 +84,7 @@ std::string Slurm::submit(const std::string& script, const std::string& name, co
       if (!l.empty()) return fields(l.back(), ';')[0];  // "id" or "id;cluster"
     }
     // Did it submit after all (a reply lost to a time-out)?
-    for (const auto& [id, st] : queue(name))
+    for (const auto& [id, st] : queue({name}))
       if (st.reason == comment) return id.substr(0, id.find('_'));
     if (a >= 4) throw std::runtime_error("sbatch failed: " + (r.err.empty() ? std::string("no job id") : r.err));
     warn_("  warning sbatch failed (" + (lines(r.err).empty() ? "no job id" : lines(r.err).back()) + "); trying again");
@@ -92,9 +92,11 @@ std::string Slurm::submit(const std::string& script, const std::string& name, co
   }
 }
 
-std::map<std::string, SlurmState> Slurm::queue(const std::string& name) {
+std::map<std::string, SlurmState> Slurm::queue(const std::vector<std::string>& names) {
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ",") + n;
   // %k, the comment, carries the batch a job came from; for the check after a failed sbatch.
-  Result r = call({"squeue", "-h", "-r", "--name=" + name, "-o", "%i|%T|%k|%r"}, 6);
+  Result r = call({"squeue", "-h", "-r", "--name=" + list, "-o", "%i|%T|%k|%r"}, 6);
   if (!r.ok) throw std::runtime_error("squeue failed: " + r.err);
   std::map<std::string, SlurmState> jobs;
   for (const auto& l : lines(r.out)) {

@@ -26,8 +26,8 @@ class Slurm {
   // submitted) is checked by the job's name and comment before it is tried again.
   std::string submit(const std::string& script, const std::string& name, const std::string& comment);
 
-  // One call for all jobs called `name`: array tasks one by one ("123_4"), as squeue knows them.
-  std::map<std::string, SlurmState> queue(const std::string& name);
+  // One call for all jobs of these names: array tasks one by one ("123_4"), as squeue knows them.
+  std::map<std::string, SlurmState> queue(const std::vector<std::string>& names);
 
   // A job that has left the queue: sacct where accounting runs, else scontrol; state "" when
   // neither knows it any more.
