@@ -51,6 +51,7 @@ struct RunArgs {
 
 struct JobArgs {
   std::string instance, key;
+  bool force = false;
 };
 
 std::string absolute(const std::string& path) { return std::filesystem::absolute(path).lexically_normal().string(); }
@@ -202,11 +203,13 @@ int cmd_job(const GraphArgs& ga, const Registry& ops, const JobArgs& ja) {
     if (!error.empty()) std::cerr << "untangle job: " << error << "\n";
     return error.empty() ? 0 : 1;
   };
-  const auto st = ex.status({{}, {}, {ja.instance}});
+  RunOptions only{1, {}, {ja.instance}};
+  if (ja.force) only.force = {ja.instance};
+  const auto st = ex.status(only);
   if (st[i].key != ja.key)
     return mark(ja.key, st[i].key.empty() ? "an input of " + ja.instance + " is not in the cache"
                                           : "the graph or its data changed after the job was submitted (another key)");
-  RunReport report = ex.run({1, {}, {ja.instance}});
+  RunReport report = ex.run(only);
   const NodeResult& r = report.nodes[i];
   return mark(ja.key, r.outcome == Outcome::ran || r.outcome == Outcome::cached ? "" : r.error);
 }
@@ -415,6 +418,7 @@ int cli_main(int argc, char** argv, const Registry& ops) {
   ga.add_to(job);
   job->add_option("--instance", ja.instance, "The instance")->required();
   job->add_option("--expect-key", ja.key, "Its key as the driver computed it; another key is an error")->required();
+  job->add_flag("--force", ja.force, "Compute it even if it is cached");
 
   auto* status = app.add_subcommand("status", "One line per node instance: name, a tab, cached or stale");
   ga.add_to(status);

@@ -162,9 +162,13 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
       for (std::size_t k = 0; k < count; ++k) script += " " + quoted(plan_.instances[list[start + k]].name);
       script += " )\nkeys=(";
       for (std::size_t k = 0; k < count; ++k) script += " " + impl.res[list[start + k]].key;
+      // --force reaches the job: there the entry is as cached as anywhere else.
+      script += " )\nforce=(";
+      for (std::size_t k = 0; k < count; ++k) script += impl.forced[list[start + k]] ? " --force" : " ''";
       script += " )\nexec";
       for (const auto& a : co.job_command) script += " " + quoted(a);
-      script += " --instance \"${instances[$SLURM_ARRAY_TASK_ID]}\" --expect-key \"${keys[$SLURM_ARRAY_TASK_ID]}\"\n";
+      script += " --instance \"${instances[$SLURM_ARRAY_TASK_ID]}\" --expect-key \"${keys[$SLURM_ARRAY_TASK_ID]}\" "
+                "${force[$SLURM_ARRAY_TASK_ID]}\n";
       const std::string path = job_dir + "/" + comment + ".sh";
       write_file_atomically(path, script);
       // A marker from an earlier attempt would speak for this one.

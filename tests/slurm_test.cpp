@@ -121,6 +121,19 @@ TEST_CASE("slurm: data-sweep through Slurm has the local run's digests, and a re
     CHECK(test::last_line(again.out) == "done: 0 ran, 13 cached, 0 failed");
     CHECK(count_of(again.out, "  queued  ") == 0);
   }
+
+  // --force reaches the job, which computes the instance again although it is cached.
+  auto forced = test::run_command(kBinary + " run " + graph + sets + " --cache " + (dir / "slurm") +
+                                  " --executor slurm --poll-max 1 --force 'stats[seed=2]'");
+  CHECK(test::last_line(forced.out) == "done: 1 ran, 12 cached, 0 failed");
+  const std::string queued = "  queued  stats[seed=2]  [job ";
+  const auto at = forced.out.find(queued);
+  REQUIRE(at != std::string::npos);
+  const std::string task = forced.out.substr(at + queued.size(), forced.out.find(']', at) - at - queued.size());
+  std::string job_log;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "slurm/jobs"))
+    if (e.path().filename() == task + ".out") job_log = test::read_file(e.path().string());
+  CHECK_CONTAINS(job_log, "  ran     stats[seed=2]");
 }
 
 TEST_CASE("slurm: the seed's 5-seed MLP sweep through Slurm gives the local run's weights and accuracies, bit for bit") {
