@@ -129,7 +129,8 @@ TEST_CASE("slurm: data-sweep through Slurm has the local run's digests, and a re
   const std::string queued = "  queued  stats[seed=2]  [job ";
   const auto at = forced.out.find(queued);
   REQUIRE(at != std::string::npos);
-  const std::string task = forced.out.substr(at + queued.size(), forced.out.find(']', at) - at - queued.size());
+  const std::size_t from = at + queued.size();
+  const std::string task = forced.out.substr(from, forced.out.find(']', from) - from);
   std::string job_log;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "slurm/jobs"))
     if (e.path().filename() == task + ".out") job_log = test::read_file(e.path().string());
