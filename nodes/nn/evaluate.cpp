@@ -70,6 +70,7 @@ std::vector<PortSpec> model_inputs() {
 OpSchema evaluate_op() {
   OpSchema op;
   op.name = "evaluate";
+  op.light = true;
   op.doc = "A trained model's mean cross-entropy loss and accuracy on (x, y), its confusion matrix and per-class accuracy.";
   op.inputs = model_inputs();
   op.inputs.push_back({"x", "float32 samples"});
