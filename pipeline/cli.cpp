@@ -50,8 +50,7 @@ struct RunArgs {
 };
 
 struct JobArgs {
-  std::string instance, key;
-  bool force = false;
+  std::vector<std::string> instances, keys, force;
 };
 
 std::string absolute(const std::string& path) { return std::filesystem::absolute(path).lexically_normal().string(); }
@@ -185,9 +184,12 @@ int cmd_run(const GraphArgs& ga, const Registry& ops, const RunArgs& ra) {
   return report.failed ? 1 : 0;
 }
 
-// One instance, in a cluster job: computed unless cached, its entry written, then a marker
-// with the outcome for the driver, which may not see the entry at once on a shared file system.
+// Instances, in a cluster job, one after another: each computed unless cached, its entry
+// written, then a marker with its outcome for the driver, which may not see the entry at once
+// on a shared file system. One that fails does not stop the next.
 int cmd_job(const GraphArgs& ga, const Registry& ops, const JobArgs& ja) {
+  if (ja.instances.size() != ja.keys.size())
+    throw UsageError("job: give one --expect-key per --instance");
   // The allocation's cores, not the node's: TBB would otherwise take every core it sees.
   std::unique_ptr<tbb::global_control> threads;
   if (const char* cpus = std::getenv("SLURM_CPUS_PER_TASK"))
@@ -195,23 +197,33 @@ int cmd_job(const GraphArgs& ga, const Registry& ops, const JobArgs& ja) {
       threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, std::atoi(cpus));
   Plan plan = ga.plan(ops);
   Store store(ga.cache_dir());
-  const std::size_t i = one_instance(plan, ja.instance);
+  make_directories(store.root() + "/jobs");
   Executor ex(plan, store, print_line);
-  auto mark = [&](const std::string& key, const std::string& error) {
-    make_directories(store.root() + "/jobs");
-    write_file_atomically(job_marker_path(store, key), error.empty() ? "0\n" : "1\n" + error);
-    if (!error.empty()) std::cerr << "untangle job: " << error << "\n";
-    return error.empty() ? 0 : 1;
-  };
-  RunOptions only{1, {}, {ja.instance}};
-  if (ja.force) only.force = {ja.instance};
-  const auto st = ex.status(only);
-  if (st[i].key != ja.key)
-    return mark(ja.key, st[i].key.empty() ? "an input of " + ja.instance + " is not in the cache"
-                                          : "the graph or its data changed after the job was submitted (another key)");
-  RunReport report = ex.run(only);
-  const NodeResult& r = report.nodes[i];
-  return mark(ja.key, r.outcome == Outcome::ran || r.outcome == Outcome::cached ? "" : r.error);
+  int code = 0;
+  for (std::size_t k = 0; k < ja.instances.size(); ++k) {
+    const std::string& name = ja.instances[k];
+    auto mark = [&](const std::string& error) {
+      write_file_atomically(job_marker_path(store, ja.keys[k]), error.empty() ? "0\n" : "1\n" + error);
+      if (!error.empty()) std::cerr << "untangle job: " << name << ": " << error << "\n";
+      code |= !error.empty();
+    };
+    try {
+      const std::size_t i = one_instance(plan, name);
+      RunOptions only{1, {}, {name}};
+      if (std::find(ja.force.begin(), ja.force.end(), name) != ja.force.end()) only.force = {name};
+      const auto st = ex.status(only);
+      if (st[i].key != ja.keys[k]) {
+        mark(st[i].key.empty() ? "an input of " + name + " is not in the cache"
+                               : "the graph or its data changed after the job was submitted (another key)");
+        continue;
+      }
+      const NodeResult r = ex.run(only).nodes[i];
+      mark(r.outcome == Outcome::ran || r.outcome == Outcome::cached ? "" : r.error);
+    } catch (const std::exception& e) {
+      mark(e.what());
+    }
+  }
+  return code;
 }
 
 int cmd_status(const GraphArgs& ga, const Registry& ops) {
@@ -416,9 +428,10 @@ int cli_main(int argc, char** argv, const Registry& ops) {
   auto* job = app.add_subcommand("job", "Compute one instance into the cache (what a cluster job runs)");
   job->group("");  // for the cluster executor, not for people
   ga.add_to(job);
-  job->add_option("--instance", ja.instance, "The instance")->required();
-  job->add_option("--expect-key", ja.key, "Its key as the driver computed it; another key is an error")->required();
-  job->add_flag("--force", ja.force, "Compute it even if it is cached");
+  job->add_option("--instance", ja.instances, "An instance; repeatable, computed in order")->required();
+  job->add_option("--expect-key", ja.keys, "Its key as the driver computed it (one per --instance); another key is an error")
+      ->required();
+  job->add_option("--force", ja.force, "Compute this instance even if it is cached; repeatable");
 
   auto* status = app.add_subcommand("status", "One line per node instance: name, a tab, cached or stale");
   ga.add_to(status);

@@ -41,7 +41,7 @@ std::string tail_of(const std::string& path, std::size_t n) {
 }
 
 struct Job {
-  std::size_t instance;
+  std::vector<std::size_t> instances;  // run one after another by the task
   std::string log;
   bool started = false;
   bool left_queue = false;
@@ -143,32 +143,48 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
   } unhook;
 
   std::size_t batches = 0;
+  std::size_t remote = 0;  // instances in jobs not yet settled
   // One array per set of resources (and at most max_array tasks): instances that ask alike.
   auto submit_all = [&](const std::vector<std::size_t>& ready_list, auto&& submit) {
     std::map<std::vector<std::string>, std::vector<std::size_t>> alike;
     for (auto i : ready_list) alike[sbatch_flags(plan_.instances[i].resources)].push_back(i);
     for (const auto& [flags, list] : alike) submit(flags, list);
   };
+  // No more tasks than the cluster can run at once for these resources: each task computes its
+  // share of the instances one after another, in one process. More tasks would only queue, and
+  // each costs Slurm a second or so to start and end; fewer would leave cores idle.
+  std::map<std::string, std::size_t> capacity;  // partition → CPUs
+  auto slots_for = [&](const Resources& r) -> std::size_t {
+    if (!capacity.count(r.partition)) capacity[r.partition] = slurm.total_cpus(r.partition);
+    const std::size_t cpus = capacity[r.partition];
+    return cpus == 0 ? co.max_array : std::max<std::size_t>(1, cpus / static_cast<std::size_t>(std::max(1, r.cpus)));
+  };
   auto submit = [&](const std::vector<std::string>& flags, const std::vector<std::size_t>& list) {
-    for (std::size_t start = 0; start < list.size(); start += co.max_array) {
-      const std::size_t count = std::min(co.max_array, list.size() - start);
+    const std::size_t tasks_max = std::min(co.max_array, slots_for(plan_.instances[list.front()].resources));
+    for (std::size_t start = 0; start < list.size(); start += tasks_max * co.bundle_max) {
+      const std::size_t count = std::min(tasks_max * co.bundle_max, list.size() - start);
+      const std::size_t tasks = std::min(tasks_max, count);
+      std::vector<std::vector<std::size_t>> bundle(tasks);
+      for (std::size_t k = 0; k < count; ++k) bundle[k % tasks].push_back(list[start + k]);
       const std::string comment = name + "-" + std::to_string(batches++);
       std::string script = "#!/bin/bash\n#SBATCH --job-name=" + name + "\n#SBATCH --comment=" + comment +
-                           "\n#SBATCH --array=0-" + std::to_string(count - 1) + "\n#SBATCH --output=" + job_dir +
+                           "\n#SBATCH --array=0-" + std::to_string(tasks - 1) + "\n#SBATCH --output=" + job_dir +
                            "/%A_%a.out\n";
       for (const auto& a : flags) script += "#SBATCH " + a + "\n";
       for (const auto& a : co.sbatch_args) script += "#SBATCH " + a + "\n";
-      script += "instances=(";
-      for (std::size_t k = 0; k < count; ++k) script += " " + quoted(plan_.instances[list[start + k]].name);
-      script += " )\nkeys=(";
-      for (std::size_t k = 0; k < count; ++k) script += " " + impl.res[list[start + k]].key;
-      // --force reaches the job: there the entry is as cached as anywhere else.
-      script += " )\nforce=(";
-      for (std::size_t k = 0; k < count; ++k) script += impl.forced[list[start + k]] ? " --force" : " ''";
-      script += " )\nexec";
-      for (const auto& a : co.job_command) script += " " + quoted(a);
-      script += " --instance \"${instances[$SLURM_ARRAY_TASK_ID]}\" --expect-key \"${keys[$SLURM_ARRAY_TASK_ID]}\" "
-                "${force[$SLURM_ARRAY_TASK_ID]}\n";
+      std::string command = "exec";
+      for (const auto& a : co.job_command) command += " " + quoted(a);
+      script += "case \"$SLURM_ARRAY_TASK_ID\" in\n";
+      for (std::size_t t = 0; t < tasks; ++t) {
+        script += std::to_string(t) + ") " + command;
+        for (auto i : bundle[t]) {
+          script += " \\\n  --instance " + quoted(plan_.instances[i].name) + " --expect-key " + impl.res[i].key;
+          // --force reaches the job: there the entry is as cached as anywhere else.
+          if (impl.forced[i]) script += " --force " + quoted(plan_.instances[i].name);
+        }
+        script += " ;;\n";
+      }
+      script += "esac\n";
       const std::string path = job_dir + "/" + comment + ".sh";
       write_file_atomically(path, script);
       // A marker from an earlier attempt would speak for this one.
@@ -185,12 +201,15 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
         continue;
       }
       std::lock_guard<std::mutex> lock(jobs_mutex);
-      for (std::size_t k = 0; k < count; ++k) {
-        const std::string task = id + "_" + std::to_string(k);
-        jobs[task] = Job{list[start + k], job_dir + "/" + task + ".out", false, false, {}, false, ""};
+      for (std::size_t t = 0; t < tasks; ++t) {
+        const std::string task = id + "_" + std::to_string(t);
+        jobs[task] = Job{bundle[t], job_dir + "/" + task + ".out", false, false, {}, false, ""};
         live_ids.push_back(task);
-        write_file_atomically(claim_of(list[start + k]), task + " " + name + "\n");
-        impl.say("  queued  " + plan_.instances[list[start + k]].name + "  [job " + task + "]");
+        for (auto i : bundle[t]) {
+          write_file_atomically(claim_of(i), task + " " + name + "\n");
+          impl.say("  queued  " + plan_.instances[i].name + "  [job " + task + "]");
+        }
+        remote += bundle[t].size();
       }
     }
   };
@@ -199,8 +218,7 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
   // What a job that left the queue comes to: its instance ran or failed (over), is to be
   // submitted again (again), or its result may still be on its way (wait).
   enum class End { wait, over, again };
-  auto conclude = [&](const std::string& task, Job& job) -> End {
-    const std::size_t i = job.instance;
+  auto conclude = [&](const std::string& task, Job& job, std::size_t i) -> End {
     NodeResult& r = impl.res[i];
     EntryInfo info;
     if (store_.lookup(r.key, &info) == Store::State::ok) {
@@ -248,7 +266,6 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
 
   double interval = co.poll_min;
   auto next_poll = Clock::now();
-  std::size_t remote = 0;
   std::deque<std::size_t> deferred;  // claimed by a driver that is submitting them
   while (true) {
     std::vector<std::size_t> to_submit;
@@ -281,7 +298,8 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
           ready.push_back(i);
         } else {
           std::lock_guard<std::mutex> lock(jobs_mutex);
-          jobs[c->task] = Job{i, store_.root() + "/jobs/" + c->job_name + "/" + c->task + ".out", false, false, {}, true, ""};
+          jobs[c->task + "/" + std::to_string(i)] =  // a task of another run: followed for this instance only
+              Job{{i}, store_.root() + "/jobs/" + c->job_name + "/" + c->task + ".out", false, false, {}, true, ""};
           names.insert(c->job_name);
           ++remote;
           impl.say("  waiting " + plan_.instances[i].name + "  [job " + c->task + ", submitted by an earlier run]");
@@ -293,9 +311,7 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
       }
     }
     if (!to_submit.empty()) {
-      const std::size_t before = jobs.size();
       submit_all(to_submit, submit);
-      remote += jobs.size() - before;
       next_poll = std::min(next_poll, after(co.poll_min));
     }
     if (remote == 0 && local_running == 0 && ready.empty() && deferred.empty()) break;
@@ -328,15 +344,17 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
       next_poll = after(interval);
       continue;
     }
-    std::vector<std::pair<std::string, End>> ended;
-    for (auto& [task, job] : jobs) {
+    std::vector<std::pair<std::size_t, End>> settled;
+    std::vector<std::string> finished;
+    for (auto& [entry, job] : jobs) {
+      const std::string task = entry.substr(0, entry.find('/'));  // adopted: "task/instance"
       const auto q = queue.find(task);
       const bool gone = q == queue.end() || slurm_final(q->second.state);
       if (q != queue.end()) job.state = q->second.state;
       if (!gone) {
         if (q->second.state == "RUNNING" && !job.started) {
           job.started = changed = true;
-          impl.say("  start   " + plan_.instances[job.instance].name + "  [job " + task + "]");
+          for (auto i : job.instances) impl.say("  start   " + plan_.instances[i].name + "  [job " + task + "]");
         }
         continue;
       }
@@ -344,17 +362,22 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
         job.left_queue = changed = true;
         job.left_at = Clock::now();
       }
-      const End e = conclude(task, job);
-      if (e != End::wait) ended.push_back({task, e});
-    }
-    for (const auto& [task, e] : ended) {
-      const std::size_t i = jobs[task].instance;
-      {
-        std::lock_guard<std::mutex> lock(jobs_mutex);
-        jobs.erase(task);
-        const auto live = std::find(live_ids.begin(), live_ids.end(), task);
-        if (live != live_ids.end()) live_ids.erase(live);
+      std::vector<std::size_t> open;
+      for (auto i : job.instances) {
+        const End e = conclude(task, job, i);
+        if (e == End::wait) open.push_back(i);
+        else settled.push_back({i, e});
       }
+      job.instances = open;
+      if (open.empty()) finished.push_back(entry);
+    }
+    for (const auto& entry : finished) {
+      std::lock_guard<std::mutex> lock(jobs_mutex);
+      jobs.erase(entry);
+      const auto live = std::find(live_ids.begin(), live_ids.end(), entry);
+      if (live != live_ids.end()) live_ids.erase(live);
+    }
+    for (const auto& [i, e] : settled) {
       --remote;
       changed = true;
       if (e == End::over) done(i);

@@ -129,6 +129,20 @@ SlurmState Slurm::final_state(const std::string& id) {
   return {};
 }
 
+std::size_t Slurm::total_cpus(const std::string& partition) {
+  // %C: allocated/idle/other/total CPUs, summed over the partition's nodes.
+  std::vector<std::string> argv{"sinfo", "-h", "-o", "%C"};
+  if (!partition.empty()) argv.insert(argv.begin() + 1, "--partition=" + partition);
+  Result r = call(argv, 2);
+  if (!r.ok) return 0;
+  std::size_t total = 0;
+  for (const auto& l : lines(r.out)) {
+    const auto f = fields(l, '/');
+    if (f.size() == 4) total += std::strtoul(f[3].c_str(), nullptr, 10);
+  }
+  return total;
+}
+
 void Slurm::cancel(const std::vector<std::string>& ids) {
   if (ids.empty()) return;
   std::vector<std::string> argv{"scancel"};

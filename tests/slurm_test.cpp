@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <set>
 #include <sstream>
 
 #include <filesystem>
@@ -150,6 +151,12 @@ TEST_CASE("slurm: the seed's 5-seed MLP sweep through Slurm gives the local run'
   REQUIRE_MESSAGE(slurm.code == 0, slurm.out << slurm.err);
   CHECK(count_of(slurm.out, "  queued  model[seed=") == 5);
   CHECK(count_of(slurm.out, "  ran     model[seed=") == 5);
+  // No more tasks than the node runs at once (its cores / train's 2), each training its share.
+  std::set<std::string> tasks;
+  for (const auto& l : test::lines_of(slurm.out))
+    if (l.rfind("  queued  model[", 0) == 0) tasks.insert(l.substr(l.find("[job ")));
+  const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  CHECK(tasks.size() == static_cast<std::size_t>(std::min(5L, std::max(1L, cores / 2))));
   CHECK(digests(graph, sets, dir / "slurm") == digests(graph, sets, dir / "local"));
   CHECK(test::run_command(kBinary + " get " + graph + " accuracy.mean" + sets + " --cache " + (dir / "slurm")).out ==
         test::run_command(kBinary + " get " + graph + " accuracy.mean" + sets + " --cache " + (dir / "local")).out);
