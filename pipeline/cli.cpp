@@ -171,6 +171,9 @@ int cmd_run(const GraphArgs& ga, const Registry& ops, const RunArgs& ra) {
   }
   RunReport report;
   if (ra.executor == "slurm") {
+    // A cluster that does not answer at all is a setting to fix, not a hiccup to wait out.
+    const std::string why = Slurm([](const std::string&) {}).unreachable();
+    if (!why.empty()) throw UsageError("--executor slurm: the cluster does not answer: " + why);
     ClusterOptions co = ra.cluster;
     co.job_command = job_command(ga);
     report = ex.run_on_cluster(opts, co);

@@ -312,6 +312,7 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
     }
     if (!to_submit.empty()) {
       submit_all(to_submit, submit);
+      interval = co.poll_min;  // new jobs: look soon, then back off again
       next_poll = std::min(next_poll, after(co.poll_min));
     }
     if (remote == 0 && local_running == 0 && ready.empty() && deferred.empty()) break;

@@ -45,7 +45,7 @@ struct ClusterOptions {
   // appended: {untangle, job, GRAPH, --cache, DIR, --set …, --plugin …}.
   std::vector<std::string> job_command;
   std::vector<std::string> sbatch_args;  // --slurm-arg: flags for every sbatch
-  double poll_min = 1, poll_max = 60;    // seconds between status queries; backs off while nothing changes
+  double poll_min = 0.5, poll_max = 60;  // seconds between status queries; backs off while nothing changes
   double fs_latency = 30;                // how long a finished job's entry may take to be seen here
   std::size_t max_array = 1000;          // tasks per job array
   std::size_t bundle_max = 1000;         // instances one task computes, at the most

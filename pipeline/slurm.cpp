@@ -50,6 +50,13 @@ std::string Slurm::missing_command() {
   return "";
 }
 
+std::string Slurm::unreachable() {
+  Result r = call({"squeue", "-h", "--name=untangle-check"}, 1);
+  if (r.ok) return "";
+  const auto l = lines(r.err);
+  return l.empty() ? "squeue failed" : l.back();
+}
+
 std::vector<std::string> Slurm::clean_environment() {
   return environment({}, [](const std::string& name) { return name.rfind("SLURM_", 0) == 0 && name != "SLURM_CONF"; });
 }

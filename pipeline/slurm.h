@@ -22,6 +22,9 @@ class Slurm {
   // The first Slurm command missing from PATH, or "".
   static std::string missing_command();
 
+  // Why the cluster does not answer (no configuration, slurmctld down), or "" when it does.
+  std::string unreachable();
+
   // Submits a batch script; returns the job id. An sbatch that fails ambiguously (it may have
   // submitted) is checked by the job's name and comment before it is tried again.
   std::string submit(const std::string& script, const std::string& name, const std::string& comment);

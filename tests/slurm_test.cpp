@@ -151,12 +151,12 @@ TEST_CASE("slurm: the seed's 5-seed MLP sweep through Slurm gives the local run'
   REQUIRE_MESSAGE(slurm.code == 0, slurm.out << slurm.err);
   CHECK(count_of(slurm.out, "  queued  model[seed=") == 5);
   CHECK(count_of(slurm.out, "  ran     model[seed=") == 5);
-  // No more tasks than the node runs at once (its cores / train's 2), each training its share.
+  // No more tasks than the node runs at once (a training asks for one core), each training its share.
   std::set<std::string> tasks;
   for (const auto& l : test::lines_of(slurm.out))
     if (l.rfind("  queued  model[", 0) == 0) tasks.insert(l.substr(l.find("[job ")));
   const long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  CHECK(tasks.size() == static_cast<std::size_t>(std::min(5L, std::max(1L, cores / 2))));
+  CHECK(tasks.size() == static_cast<std::size_t>(std::min(5L, std::max(1L, cores))));
   CHECK(digests(graph, sets, dir / "slurm") == digests(graph, sets, dir / "local"));
   CHECK(test::run_command(kBinary + " get " + graph + " accuracy.mean" + sets + " --cache " + (dir / "slurm")).out ==
         test::run_command(kBinary + " get " + graph + " accuracy.mean" + sets + " --cache " + (dir / "local")).out);
@@ -192,6 +192,16 @@ TEST_CASE("slurm: without Slurm's commands on PATH, --executor slurm is a usage 
   CHECK(r.err == "untangle: error: --executor slurm needs Slurm's commands, and sbatch is not on PATH (run where "
                  "Slurm's client tools are installed, or use --executor local)\n");
   CHECK_FALSE(std::filesystem::exists(dir / "cache"));
+}
+
+TEST_CASE("slurm: a cluster that does not answer is a usage error, exit code 2, before anything runs") {
+  test::TempDir dir;
+  test::write_file(dir / "g.yaml", "nodes:\n  c: {op: constant, params: {value: 1}}\n");
+  auto r = test::run_command("SLURM_CONF=" + (dir / "none.conf") + " " + kBinary + " run " + (dir / "g.yaml") +
+                             " --cache " + (dir / "cache") + " --executor slurm");
+  CHECK(r.code == 2);
+  CHECK(r.err.rfind("untangle: error: --executor slurm: the cluster does not answer: ", 0) == 0);
+  CHECK(r.out.empty());
 }
 
 TEST_CASE("slurm: --dry-run prints the sbatch of each instance it would submit, and submits nothing") {

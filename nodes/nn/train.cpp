@@ -140,7 +140,8 @@ Outputs run(OpContext& ctx) {
 OpSchema train_op() {
   OpSchema op;
   op.name = "train";
-  op.resources = {2, "2G", "2h", "", 0};
+  // One core: a sweep of trainings fills a cluster best one per core; a big one asks for more.
+  op.resources = {1, "2G", "2h", "", 0};
   op.version = 3;  // 2: vectorised sigmoid; 3: canonical layers in `model`, no history/seconds
   op.doc =
       "Trains a sequential network with categorical cross-entropy, as Keras's fit() does.\nmodel is a list of layers "
