@@ -302,7 +302,7 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
               Job{{i}, store_.root() + "/jobs/" + c->job_name + "/" + c->task + ".out", false, false, {}, true, ""};
           names.insert(c->job_name);
           ++remote;
-          impl.say("  waiting " + plan_.instances[i].name + "  [job " + c->task + ", submitted by an earlier run]");
+          impl.say("  waiting " + plan_.instances[i].name + "  [job " + c->task + ", submitted by another run or an earlier one]");
         }
       } else if (create_claim(claim_of(i), name)) {
         to_submit.push_back(i);

@@ -298,3 +298,38 @@ TEST_CASE("slurm: Ctrl-C on the driver cancels its jobs and exits 130") {
   CHECK(states.find("RUNNING") == std::string::npos);
   CHECK(states.find("PENDING") == std::string::npos);
 }
+
+TEST_CASE("slurm: two drivers on one cache never compute one instance twice: the second waits for the first's jobs") {
+  test::TempDir dir;
+  test::write_file(dir / "g.yaml", sleepers(dir, 3, 3));
+  const std::string args = "run " + (dir / "g.yaml") + " --cache " + (dir / "cache") + " --executor slurm --poll-max 1";
+  const pid_t first = start_driver(args, dir / "first.out");
+  REQUIRE(wait_for(dir / "first.out", "  queued  ", 3, 20));
+  auto second = test::run_command(kBinary + " " + args);
+  CHECK(second.code == 0);
+  CHECK(count_of(second.out, "  queued  ") == 0);
+  CHECK(count_of(second.out, ", submitted by another run or an earlier one]") == 3);
+  CHECK(test::last_line(second.out) == "done: 3 ran, 0 cached, 0 failed");
+  const int status = wait_child(first, 60);
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  CHECK(test::last_line(test::read_file(dir / "first.out")) == "done: 3 ran, 0 cached, 0 failed");
+  CHECK(count_of(test::read_file(dir / "runs"), "\n") == 3);  // each seed once
+}
+
+TEST_CASE("slurm: squeue failing for a while is retried with back-off and the run completes") {
+  test::TempDir dir;
+  // An squeue that fails its first two calls, as a busy slurmctld's time-outs do, then is Slurm's.
+  std::filesystem::create_directories(dir / "bin");
+  const std::string real = test::run_command("command -v squeue").out;
+  test::write_file(dir / "bin/squeue", "#!/bin/sh\nn=$(cat " + (dir / "calls") + " 2>/dev/null || echo 0)\n"
+                                       "echo $((n + 1)) > " + (dir / "calls") + "\n"
+                                       "if [ \"$n\" -ge 1 ] && [ \"$n\" -le 2 ]; then echo 'slurm_load_jobs error: Socket timed out' >&2; exit 1; fi\n"
+                                       "exec " + real.substr(0, real.size() - 1) + " \"$@\"\n");
+  std::filesystem::permissions(dir / "bin/squeue", std::filesystem::perms::owner_all);
+  test::write_file(dir / "g.yaml", sleepers(dir, 1, 0));
+  auto r = test::run_command("PATH=" + (dir / "bin") + ":$PATH " + kBinary + " run " + (dir / "g.yaml") + " --cache " +
+                             (dir / "cache") + " --executor slurm --poll-max 1");
+  CHECK(r.code == 0);
+  CHECK(count_of(r.out, "  warning squeue failed (slurm_load_jobs error: Socket timed out); trying again in ") == 2);
+  CHECK(test::last_line(r.out) == "done: 1 ran, 0 cached, 0 failed");
+}
