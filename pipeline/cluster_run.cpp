@@ -357,6 +357,17 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
           job.started = changed = true;
           for (auto i : job.instances) impl.say("  start   " + plan_.instances[i].name + "  [job " + task + "]");
         }
+        // A task computing several instances: those it has finished can feed their dependents now.
+        if (job.started && job.instances.size() > 1) {
+          std::vector<std::size_t> open;
+          for (auto i : job.instances) {
+            if (store_.lookup(impl.res[i].key) == Store::State::ok && conclude(task, job, i) == End::over)
+              settled.push_back({i, End::over});
+            else
+              open.push_back(i);
+          }
+          job.instances = open;
+        }
         continue;
       }
       if (!job.left_queue) {
