@@ -266,6 +266,7 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
 
   double interval = co.poll_min;
   auto next_poll = Clock::now();
+  auto last_change = Clock::now();
   std::deque<std::size_t> deferred;  // claimed by a driver that is submitting them
   while (true) {
     std::vector<std::size_t> to_submit;
@@ -313,6 +314,7 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
     if (!to_submit.empty()) {
       submit_all(to_submit, submit);
       interval = co.poll_min;  // new jobs: look soon, then back off again
+      last_change = Clock::now();
       next_poll = std::min(next_poll, after(co.poll_min));
     }
     if (remote == 0 && local_running == 0 && ready.empty() && deferred.empty()) break;
@@ -394,8 +396,12 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
       changed = true;
       if (e == End::over) done(i);
     }
-    // Back off while nothing changes, so a long sweep does not keep slurmctld busy.
-    interval = changed ? co.poll_min : std::min(co.poll_max, interval * 1.5);
+    // Back off while nothing changes, so a long sweep does not keep slurmctld busy; but never
+    // wait more than a quarter of the time things have been still, so that short jobs are seen
+    // to end soon after they do, and long ones cost a query a minute.
+    if (changed) last_change = Clock::now();
+    const double still = std::chrono::duration<double>(Clock::now() - last_change).count();
+    interval = changed ? co.poll_min : std::min({co.poll_max, interval * 1.5, std::max(co.poll_min, still / 4)});
     next_poll = after(interval);
   }
   local.wait();
