@@ -218,18 +218,22 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
   // What a job that left the queue comes to: its instance ran or failed (over), is to be
   // submitted again (again), or its result may still be on its way (wait).
   enum class End { wait, over, again };
-  auto conclude = [&](const std::string& task, Job& job, std::size_t i) -> End {
+  // True, and i reported as ran, when its entry is in the cache.
+  auto found = [&](const std::string& task, const Job& job, std::size_t i) -> bool {
     NodeResult& r = impl.res[i];
     EntryInfo info;
-    if (store_.lookup(r.key, &info) == Store::State::ok) {
-      r.outcome = Outcome::ran;
-      r.digests = info.digests;
-      r.seconds = info.seconds;
-      std::filesystem::remove(claim_of(i));
-      impl.say("  ran     " + plan_.instances[i].name + "  " + seconds_text(info.seconds) + "  [job " + task +
-               (job.adopted ? ", adopted" : "") + "]");
-      return End::over;
-    }
+    if (store_.lookup(r.key, &info) != Store::State::ok) return false;
+    r.outcome = Outcome::ran;
+    r.digests = info.digests;
+    r.seconds = info.seconds;
+    std::filesystem::remove(claim_of(i));
+    impl.say("  ran     " + plan_.instances[i].name + "  " + seconds_text(info.seconds) + "  [job " + task +
+             (job.adopted ? ", adopted" : "") + "]");
+    return true;
+  };
+  auto conclude = [&](const std::string& task, Job& job, std::size_t i) -> End {
+    if (found(task, job, i)) return End::over;
+    const NodeResult& r = impl.res[i];
     std::ifstream marker(job_marker_path(store_, r.key));
     std::string status, message;
     const bool marked = static_cast<bool>(std::getline(marker, status));
@@ -363,7 +367,7 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
         if (job.started && job.instances.size() > 1) {
           std::vector<std::size_t> open;
           for (auto i : job.instances) {
-            if (store_.lookup(impl.res[i].key) == Store::State::ok && conclude(task, job, i) == End::over)
+            if (found(task, job, i))
               settled.push_back({i, End::over});
             else
               open.push_back(i);
