@@ -150,9 +150,12 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
     for (auto i : ready_list) alike[sbatch_flags(plan_.instances[i].resources)].push_back(i);
     for (const auto& [flags, list] : alike) submit(flags, list);
   };
-  // No more tasks than the cluster can run at once for these resources: each task computes its
-  // share of the instances one after another, in one process. More tasks would only queue, and
-  // each costs Slurm a second or so to start and end; fewer would leave cores idle.
+  // A task per instance while that keeps the array small against what the cluster runs at once:
+  // Slurm's records, logs and retries then speak of single instances, and one slow instance
+  // holds back no other. A larger array's instances share tasks, each task computing its share
+  // one after another in one process: every task costs Slurm a second or so to start and end,
+  // and more than a few tasks per slot would only queue. A few per slot rather than one keeps
+  // the cores busy when instances take unequal times.
   std::map<std::string, std::size_t> capacity;  // partition → CPUs
   auto slots_for = [&](const Resources& r) -> std::size_t {
     if (!capacity.count(r.partition)) capacity[r.partition] = slurm.total_cpus(r.partition);
@@ -160,7 +163,7 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
     return cpus == 0 ? co.max_array : std::max<std::size_t>(1, cpus / static_cast<std::size_t>(std::max(1, r.cpus)));
   };
   auto submit = [&](const std::vector<std::string>& flags, const std::vector<std::size_t>& list) {
-    const std::size_t tasks_max = std::min(co.max_array, slots_for(plan_.instances[list.front()].resources));
+    const std::size_t tasks_max = std::min(co.max_array, co.tasks_per_slot * slots_for(plan_.instances[list.front()].resources));
     for (std::size_t start = 0; start < list.size(); start += tasks_max * co.bundle_max) {
       const std::size_t count = std::min(tasks_max * co.bundle_max, list.size() - start);
       const std::size_t tasks = std::min(tasks_max, count);
@@ -257,6 +260,12 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
       why += " (out of memory: it asked for mem " + plan_.instances[i].resources.mem + "; raise resources.mem)";
     else if (st.state == "TIMEOUT")
       why += " (out of time: it asked for time " + plan_.instances[i].resources.time + "; raise resources.time)";
+    else if (st.state == "NODE_FAIL")
+      why += " (its node failed; --retries submits a job again)";
+    else if (st.state == "PREEMPTED")
+      why += " (preempted for a job of higher priority; --retries submits a job again)";
+    else if (st.state == "CANCELLED")
+      why += " (cancelled by scancel or the cluster's administrators)";
     if (!tail.empty() && !(marked && !message.empty())) why += "; the end of its log " + job.log + ":" + tail;
     if (attempts[i]++ < co.retries) {
       impl.say("  retry   " + plan_.instances[i].name + " (" + std::to_string(attempts[i]) + " of " +

@@ -49,6 +49,9 @@ struct ClusterOptions {
   double fs_latency = 30;                // how long a finished job's entry may take to be seen here
   std::size_t max_array = 1000;          // tasks per job array
   std::size_t bundle_max = 1000;         // instances one task computes, at the most
+  // An array gets a task per instance up to this many tasks per slot (the jobs of its size the
+  // cluster runs at once); past that, its instances share tasks.
+  std::size_t tasks_per_slot = 4;
   int retries = 0;                       // times a failed job is submitted again
   double claim_wait = 60;                // a claim without a job older than this is abandoned
 };

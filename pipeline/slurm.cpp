@@ -137,16 +137,22 @@ SlurmState Slurm::final_state(const std::string& id) {
 }
 
 std::size_t Slurm::total_cpus(const std::string& partition) {
-  // %C: allocated/idle/other/total CPUs, summed over the partition's nodes.
-  std::vector<std::string> argv{"sinfo", "-h", "-o", "%C"};
+  // One line per node and partition; a node in several partitions counts once. Without a
+  // partition, jobs go to the default one, which sinfo marks with a '*'.
+  std::vector<std::string> argv{"sinfo", "-h", "-N", "-o", "%N|%c|%P"};
   if (!partition.empty()) argv.insert(argv.begin() + 1, "--partition=" + partition);
   Result r = call(argv, 2);
   if (!r.ok) return 0;
-  std::size_t total = 0;
+  std::map<std::string, std::size_t> nodes, in_default;
   for (const auto& l : lines(r.out)) {
-    const auto f = fields(l, '/');
-    if (f.size() == 4) total += std::strtoul(f[3].c_str(), nullptr, 10);
+    const auto f = fields(l);
+    if (f.size() != 3) continue;
+    const std::size_t cpus = std::strtoul(f[1].c_str(), nullptr, 10);
+    nodes[f[0]] = cpus;
+    if (!f[2].empty() && f[2].back() == '*') in_default[f[0]] = cpus;
   }
+  std::size_t total = 0;
+  for (const auto& [node, cpus] : partition.empty() && !in_default.empty() ? in_default : nodes) total += cpus;
   return total;
 }
 

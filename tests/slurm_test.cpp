@@ -151,12 +151,19 @@ TEST_CASE("slurm: the seed's 5-seed MLP sweep through Slurm gives the local run'
   REQUIRE_MESSAGE(slurm.code == 0, slurm.out << slurm.err);
   CHECK(count_of(slurm.out, "  queued  model[seed=") == 5);
   CHECK(count_of(slurm.out, "  ran     model[seed=") == 5);
-  // No more tasks than the node runs at once (a training asks for one core), each training its share.
+  // Five trainings are few against the node's cores: a job (array task) each, each in Slurm's records.
   std::set<std::string> tasks;
   for (const auto& l : test::lines_of(slurm.out))
-    if (l.rfind("  queued  model[", 0) == 0) tasks.insert(l.substr(l.find("[job ")));
-  const long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  CHECK(tasks.size() == static_cast<std::size_t>(std::min(5L, std::max(1L, cores))));
+    if (l.rfind("  queued  model[", 0) == 0) {
+      const auto at = l.find("[job ") + 5;
+      tasks.insert(l.substr(at, l.find(']', at) - at));
+    }
+  CHECK(tasks.size() == 5);
+  for (const auto& task : tasks) {
+    const auto record = test::run_command("scontrol show job " + task + " -o");
+    CHECK_CONTAINS(record.out, "JobState=COMPLETED");
+    CHECK_CONTAINS(record.out, "ArrayTaskId=" + task.substr(task.find('_') + 1) + " ");
+  }
   CHECK(digests(graph, sets, dir / "slurm") == digests(graph, sets, dir / "local"));
   CHECK(test::run_command(kBinary + " get " + graph + " accuracy.mean" + sets + " --cache " + (dir / "slurm")).out ==
         test::run_command(kBinary + " get " + graph + " accuracy.mean" + sets + " --cache " + (dir / "local")).out);

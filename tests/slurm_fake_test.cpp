@@ -1,0 +1,209 @@
+// The cluster executor's fault paths that a real one-node cluster cannot produce on demand (a
+// node failing, preemption, a requeue, a lost sbatch reply, clusters without accounting), against
+// tests/fake_slurm.py standing in for Slurm's commands. What a real cluster can show is tested
+// against one in slurm_test.cpp.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "tests/checks.h"
+#include "tests/helpers.h"
+
+using namespace untangle;
+
+namespace {
+
+const std::string kBinary = UNTANGLE_BINARY;
+
+// A directory with Slurm's commands, all the fake, and the fake's state beside them.
+struct FakeSlurm {
+  test::TempDir dir;
+  explicit FakeSlurm(bool with_sacct = true) {
+    std::filesystem::create_directories(dir / "bin");
+    std::filesystem::create_directories(dir / "state");
+    for (const char* c : {"sbatch", "squeue", "sacct", "scontrol", "scancel", "sinfo"})
+      if (with_sacct || std::string(c) != "sacct")
+        std::filesystem::create_symlink(std::string(UNTANGLE_SOURCE_DIR) + "/tests/fake_slurm.py", (dir / "bin") + "/" + c);
+  }
+  std::string state(const std::string& file) const { return dir / ("state/" + file); }
+  void set(const std::string& file, const std::string& text) const { test::write_file(state(file), text); }
+  std::string calls() const { return test::read_file(state("calls")); }
+  // untangle with the fake first on PATH; polling fast, as the fake's time is its squeue calls.
+  test::CommandResult run(const std::string& args, const std::string& env = "") const {
+    return test::run_command("cd " + dir.path + " && env FAKE_SLURM=" + (dir / "state") + " PATH=" + (dir / "bin") +
+                             ":$PATH " + env + " " + kBinary + " " + args);
+  }
+};
+
+std::size_t count_of(const std::string& text, const std::string& part) {
+  std::size_t n = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+// The job id the log gives an instance: "queued  NAME  [job 3_1]" → "3_1".
+std::string task_of(const std::string& log, const std::string& name) {
+  const auto at = log.find("  queued  " + name + "  [job ");
+  if (at == std::string::npos) return "";
+  const auto from = log.find("[job ", at) + 5;
+  return log.substr(from, log.find(']', from) - from);
+}
+
+// Four independent cluster instances and one that depends on `a`.
+const char* kGraph = R"(nodes:
+  one: {op: constant, params: {value: 1}}
+  a: {op: add, inputs: {a: one.y}, params: {c: 1}, where: cluster}
+  b: {op: add, inputs: {a: one.y}, params: {c: 2}, where: cluster}
+  c: {op: add, inputs: {a: one.y}, params: {c: 3}, where: cluster}
+  d: {op: add, inputs: {a: one.y}, params: {c: 4}, where: cluster}
+  after: {op: add, inputs: {a: a.y}, where: cluster}
+)";
+
+const std::string kRun = "run g.yaml --cache cache --executor slurm --poll-max 0.2 --fs-latency 1";
+
+}  // namespace
+
+TEST_CASE("fake slurm: TIMEOUT, NODE_FAIL, PREEMPTED and CANCELLED each fail their instance with the state and what to do") {
+  FakeSlurm slurm;
+  test::write_file(slurm.dir / "g.yaml", kGraph);
+  slurm.set("task_fates", "a TIMEOUT\nb NODE_FAIL\nc PREEMPTED\nd CANCELLED\n");
+  const auto r = slurm.run(kRun);
+  CHECK(r.code == 1);
+  CHECK_CONTAINS(r.out, "  FAILED  a: the job left no result [job " + task_of(r.out, "a") +
+                            ", TIMEOUT] (out of time: it asked for time 30m; raise resources.time)");
+  CHECK_CONTAINS(r.out, "  FAILED  b: the job left no result [job " + task_of(r.out, "b") +
+                            ", NODE_FAIL] (its node failed; --retries submits a job again)");
+  CHECK_CONTAINS(r.out, "  FAILED  c: the job left no result [job " + task_of(r.out, "c") +
+                            ", PREEMPTED] (preempted for a job of higher priority; --retries submits a job again)");
+  CHECK_CONTAINS(r.out, "  FAILED  d: the job left no result [job " + task_of(r.out, "d") +
+                            ", CANCELLED] (cancelled by scancel or the cluster's administrators)");
+  CHECK(r.out.find("queued  after") == std::string::npos);  // its input failed: never submitted
+  CHECK_CONTAINS(r.out, "done: 1 ran, 0 cached, 4 failed");
+}
+
+TEST_CASE("fake slurm: --retries submits a job that lost its node or was preempted again, and the run completes") {
+  FakeSlurm slurm;
+  test::write_file(slurm.dir / "g.yaml", kGraph);
+  slurm.set("task_fates", "a NODE_FAIL\nb PREEMPTED\nb PREEMPTED\n");
+  const auto once = slurm.run(kRun + " --retries 1");
+  CHECK(once.code == 1);  // b is preempted twice: one retry is not enough
+  CHECK_CONTAINS(once.out, "  retry   a (1 of 1): the job left no result [job ");
+  CHECK_CONTAINS(once.out, "  ran     after");
+  CHECK_CONTAINS(once.out, "  FAILED  b: the job left no result [job ");
+  CHECK_CONTAINS(once.out, "done: 5 ran, 0 cached, 1 failed");
+  const auto again = slurm.run(kRun);  // a second run resumes: only b is left
+  CHECK(again.code == 0);
+  CHECK_CONTAINS(again.out, "done: 1 ran, 5 cached, 0 failed");
+}
+
+TEST_CASE("fake slurm: a job that Slurm requeues (RUNNING, then PENDING) is not a failure") {
+  FakeSlurm slurm;
+  test::write_file(slurm.dir / "g.yaml", kGraph);
+  slurm.set("task_fates", "a requeue\n");
+  const auto r = slurm.run(kRun);
+  CHECK_MESSAGE(r.code == 0, r.out << r.err);
+  CHECK(count_of(r.out, "  start   a  ") == 1);
+  CHECK_CONTAINS(r.out, "done: 6 ran, 0 cached, 0 failed");
+  const std::string state = test::read_file(slurm.state("state.json"));
+  CHECK_CONTAINS(state, "\"fate\": \"ok\"");  // the requeue happened
+}
+
+TEST_CASE("fake slurm: an sbatch whose reply is lost is found by its job name, not submitted twice") {
+  FakeSlurm slurm;
+  test::write_file(slurm.dir / "g.yaml", kGraph);
+  SUBCASE("the job was submitted") {
+    slurm.set("sbatch_fates", "lost-reply\n");
+    const auto r = slurm.run(kRun);
+    CHECK_MESSAGE(r.code == 0, r.out << r.err);
+    CHECK_CONTAINS(r.out, "done: 6 ran, 0 cached, 0 failed");
+    CHECK(count_of(slurm.calls(), "sbatch ") == 2);  // the four, then `after`: the lost reply not repeated
+    CHECK(count_of(test::read_file(slurm.state("state.json")), "\"job\":") == 5);
+  }
+  SUBCASE("the job was not submitted") {
+    slurm.set("sbatch_fates", "down\n");
+    const auto r = slurm.run(kRun);
+    CHECK_MESSAGE(r.code == 0, r.out << r.err);
+    CHECK_CONTAINS(r.out, "  warning sbatch failed (sbatch: error: Batch job submission failed: Unable to contact slurm "
+                          "controller); trying again");
+    CHECK(count_of(slurm.calls(), "sbatch ") == 3);
+    CHECK(count_of(test::read_file(slurm.state("state.json")), "\"job\":") == 5);
+  }
+}
+
+TEST_CASE("fake slurm: a finished job's state comes from sacct, from scontrol where accounting is off or sacct missing") {
+  for (const int where : {0, 1, 2}) {
+    CAPTURE(where);
+    FakeSlurm slurm(where != 2);
+    test::write_file(slurm.dir / "g.yaml", kGraph);
+    slurm.set("task_fates", "a TIMEOUT\n");
+    if (where == 1) slurm.set("no_accounting", "");
+    const auto r = slurm.run(kRun);
+    CHECK(r.code == 1);
+    CHECK_CONTAINS(r.out, "[job " + task_of(r.out, "a") + ", TIMEOUT] (out of time");
+    const std::string calls = slurm.calls();
+    CHECK((calls.find("sacct -n -X -P --starttime=now-30days -j " + task_of(r.out, "a")) != std::string::npos) == (where != 2));
+    CHECK((calls.find("scontrol show job " + task_of(r.out, "a")) != std::string::npos) == (where != 0));
+  }
+}
+
+TEST_CASE("fake slurm: claims left by a job Slurm forgot, or by a driver that died submitting, are released") {
+  FakeSlurm slurm;
+  test::write_file(slurm.dir / "g.yaml", kGraph);
+  // The keys, from the sbatch commands a dry run prints once their input is cached.
+  REQUIRE(slurm.run("run g.yaml --cache cache --only one").code == 0);
+  const auto dry = slurm.run(kRun + " --dry-run");
+  REQUIRE(dry.code == 0);
+  auto key_of = [&](const std::string& name) {
+    const auto at = dry.out.find("  run     " + name + "  sbatch");
+    const auto k = dry.out.find("--expect-key ", at) + 13;
+    return dry.out.substr(k, dry.out.find('\'', k) - k);
+  };
+  std::filesystem::create_directories(slurm.dir / "cache/jobs/claims");
+  const std::string claims = slurm.dir / "cache/jobs/claims/";
+  test::write_file(claims + key_of("a"), "77_0 untangle-0000dead\n");
+  test::write_file(claims + key_of("b"), "- untangle-0000dead\n");
+  std::filesystem::last_write_time(claims + key_of("b"), std::filesystem::file_time_type::clock::now() - std::chrono::minutes(5));
+  const auto r = slurm.run(kRun);
+  CHECK_MESSAGE(r.code == 0, r.out << r.err);
+  CHECK_CONTAINS(r.out, "  waiting a  [job 77_0, submitted by another run or an earlier one]");
+  CHECK_CONTAINS(r.out, "  lost    a  [job 77_0 ended without a result; submitting again]");
+  CHECK(!task_of(r.out, "b").empty());
+  CHECK_CONTAINS(r.out, "done: 5 ran, 1 cached, 0 failed");
+  CHECK(std::filesystem::is_empty(slurm.dir / "cache/jobs/claims"));
+}
+
+TEST_CASE("fake slurm: a driver inside an allocation passes none of its SLURM_* variables on, and jobs use their cpus") {
+  FakeSlurm slurm;
+  test::write_file(slurm.dir / "g.yaml", R"(nodes:
+  one: {op: constant, params: {value: 1}}
+  a: {op: add, inputs: {a: one.y}, where: cluster, resources: {cpus: 3}}
+)");
+  const auto r = slurm.run(kRun, "SLURM_JOB_ID=999 SLURM_CPUS_PER_TASK=7 SLURM_NTASKS=4 SLURM_CONF=/etc/slurm/slurm.conf");
+  CHECK_MESSAGE(r.code == 0, r.out << r.err);
+  CHECK(test::read_file(slurm.state("env-1")) == "SLURM_CONF=/etc/slurm/slurm.conf\n");
+  const std::string task = task_of(r.out, "a");
+  std::string log;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(slurm.dir / "cache/jobs"))
+    if (e.path().filename() == task + ".out") log = test::read_file(e.path().string());
+  CHECK_CONTAINS(log, "untangle job: 3 threads");
+}
+
+TEST_CASE("fake slurm: an array has a task per instance up to four per slot, past that instances share tasks") {
+  for (const int cpus : {1, 2}) {
+    CAPTURE(cpus);
+    FakeSlurm slurm;
+    slurm.set("cpus", std::to_string(cpus));
+    std::string graph = "sweep: {i: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}\nvars: {i: 0}\nnodes:\n"
+                        "  one: {op: constant, params: {value: 1}}\n"
+                        "  add: {op: add, inputs: {a: one.y}, params: {c: \"${i}\"}, where: cluster}\n";
+    test::write_file(slurm.dir / "g.yaml", graph);
+    const auto r = slurm.run(kRun);
+    CHECK_MESSAGE(r.code == 0, r.out << r.err);
+    std::set<std::string> tasks;
+    for (int i = 1; i <= 10; ++i) tasks.insert(task_of(r.out, "add[i=" + std::to_string(i) + "]"));
+    // 1 CPU (counted once, though its node is in two partitions): 4 tasks; 2 CPUs: 8.
+    CHECK(tasks.size() == static_cast<std::size_t>(4 * cpus));
+    CHECK(count_of(r.out, "  ran     add[") == 10);
+  }
+}
