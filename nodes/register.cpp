@@ -18,6 +18,7 @@ void register_all_ops(Registry& ops) {
   ops.add(load_idx_op());
   ops.add(load_csv_op());
   ops.add(subset_op());
+  ops.add(concat_op());
   ops.add(describe_op());
   ops.add(load_npy_op());
   ops.add(load_hdf5_op());
