@@ -39,6 +39,17 @@ TEST_CASE("neighborhood_hit: alternating labels on a line, by hand") {
   CHECK(lone.at("per_class").at(1) == 0.0);
 }
 
+TEST_CASE("neighborhood_hit: duplicates and ties at the k-th distance go to the lower index") {
+  // x = 5(A) 5(B) 5(B) 3(A) 7(A) on a line in the plane, k = 2. Point 0's two neighbours are its
+  // copies 1 and 2 (B, B) → 0; points 1 and 2 see the other two copies (A, B) → 1/2. Points 3
+  // and 4 have the three copies at one distance and take the first two, 0 and 1 (A, B) → 1/2;
+  // taking 1 and 2 instead would give 0. Overall 2/5; class A (0 + 1/2 + 1/2) / 3, class B 1/2.
+  Outputs out = nh({5, 0, 5, 0, 5, 0, 3, 0, 7, 0}, 2, {0, 1, 1, 0, 0}, 2);
+  CHECK(out.at("overall").at(0) == 2.0 / 5);
+  CHECK(out.at("per_class").at(0) == 1.0 / 3);
+  CHECK(out.at("per_class").at(1) == 0.5);
+}
+
 TEST_CASE("neighborhood_hit: bad input is refused with a reason") {
   CHECK_CONTAINS(test::error_of([] { nh({0, 1, 2}, 1, {0, 1, 0}, 3); }), "k = 3 needs more than 3 points");
   CHECK_CONTAINS(test::error_of([] { nh({0, 1, 2}, 1, {0, 1}, 1); }), "one number per point");
