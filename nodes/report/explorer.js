@@ -15,7 +15,7 @@
     var v = parseInt(hex.slice(1), 16);
     return ((255 << 24) | ((v & 255) << 16) | (v & 0xff00) | (v >> 16)) >>> 0;
   }
-  var WORDS = PALETTE.map(word), WHITE = 0xffffffff, FADED = word("#dedede"), OUTLINE = word("#000000");
+  var WORDS = PALETTE.map(word), WHITE = 0xffffffff, FADED = word("#dedede"), OUTLINE = word("#000000"), FADED_OUTLINE = word("#8c8c8c");
   function colour(c) { return PALETTE[c % 10]; }
 
   function bytes(b64) {
@@ -38,6 +38,7 @@
   var selected = new Uint8Array(n), selectedCount = 0;
   var misModel = -1;  // whose mistakes are marked, or -1
   var mode = "pan";
+  var hoverIndex = -1;  // the point under the pointer, in whichever view
   var views = [];
 
   // ---- layout --------------------------------------------------------------------------
@@ -207,7 +208,6 @@
     this.drawMs = [];
     this.stats = { drawn: [], lit: 0 };
     this.brush = null;  // {kind, points: [[x, y], ...]} while selecting
-    this.hover = -1;
     var self = this;
     new ResizeObserver(function () { self.fit(); }).observe(this.canvas);
     this.listen();
@@ -260,34 +260,35 @@
       return x1 > x0 && y1 > y0;
     }
     var wrong = misModel >= 0 ? models[misModel].predicted : null;
-    // Faded first when something is selected, so the selection lies on top; mistakes last.
+    // Pass 0 fades what is not selected, pass 1 colours the rest, pass 2 outlines the chosen
+    // model's mistakes on top, so that neither a selection nor a mistake hides under others.
     for (var pass = selectedCount ? 0 : 1; pass < 3; pass++) {
       for (var i = 0; i < n; i++) {
         var c = labels[i];
         if (hidden[c]) continue;
-        var isWrong = wrong !== null && wrong[i] !== c;
-        if (pass === 0 && selected[i]) continue;
-        if (pass === 1 && ((selectedCount && !selected[i]) || isWrong)) continue;
-        if (pass === 2 && (!isWrong || (selectedCount && !selected[i]))) continue;
-        if (pass === 2) square(i, side + 2 * Math.max(1, Math.round(dpr)), OUTLINE);
-        if (square(i, side, pass === 0 ? FADED : WORDS[c % 10]) && pass > 0) {
+        var isLit = !selectedCount || selected[i] === 1, isWrong = wrong !== null && wrong[i] !== c;
+        if (pass === 0 ? isLit : pass === 1 ? !isLit || isWrong : !isWrong) continue;
+        if (pass === 2) square(i, side + 2 * Math.max(1, Math.round(dpr)), isLit ? OUTLINE : FADED_OUTLINE);
+        if (square(i, side, isLit ? WORDS[c % 10] : FADED) && isLit) {
           drawn[c]++;
           if (selected[i]) lit++;
         }
-      }
-      if (pass === 2 && selectedCount) {  // faded mistakes outside the selection still show their outline
-        for (var j = 0; j < n; j++)
-          if (!hidden[labels[j]] && wrong !== null && wrong[j] !== labels[j] && !selected[j]) square(j, side, FADED);
       }
     }
     g.putImageData(this.image, 0, 0);
     g.save();
     g.scale(dpr, dpr);
-    if (this.hover >= 0 && !hidden[labels[this.hover]]) {
-      var p = this.at(this.hover);
-      g.beginPath(); g.arc(p[0], p[1], 6, 0, 2 * Math.PI);
-      g.lineWidth = 2; g.strokeStyle = "#000"; g.stroke();
+    // The point under the pointer in any view is ringed in every view, and so is a small
+    // selection, which would otherwise be a few pixels among thousands.
+    var self = this;
+    function ring(i, r, width) {
+      var p = self.at(i);
+      g.beginPath(); g.arc(p[0], p[1], r, 0, 2 * Math.PI);
+      g.lineWidth = width; g.strokeStyle = "#000"; g.stroke();
     }
+    if (selectedCount && selectedCount <= 20)
+      for (var s = 0; s < n; s++) if (selected[s] && !hidden[labels[s]]) ring(s, 7, 1);
+    if (hoverIndex >= 0 && !hidden[labels[hoverIndex]]) ring(hoverIndex, 6, 2);
     if (this.brush && this.brush.points.length > 1) {
       var pts = this.brush.points;
       g.beginPath();
@@ -327,7 +328,7 @@
       cv.setPointerCapture(e.pointerId);
       drag = { kind: kind, start: p, tx: self.tx, ty: self.ty };
       if (kind !== "pan") self.brush = { kind: kind, points: [p] };
-      hideTip();
+      hoverIndex = -1; hideTip(); redrawAll();
     });
     cv.addEventListener("pointermove", function (e) {
       var p = local(e);
@@ -338,8 +339,9 @@
         if (drag.kind === "box") self.brush.points = [drag.start, p]; else self.brush.points.push(p);
       } else {
         var i = self.nearest(p[0], p[1]);
-        if (i !== self.hover) { self.hover = i; }
         if (i >= 0) showTip(i, e.clientX, e.clientY); else hideTip();
+        if (i !== hoverIndex) { hoverIndex = i; redrawAll(); }
+        return;
       }
       self.dirty = true;
       schedule();
@@ -354,7 +356,7 @@
     });
     cv.addEventListener("pointerleave", function () {
       if (drag) return;
-      self.hover = -1; hideTip(); self.dirty = true; schedule();
+      hoverIndex = -1; hideTip(); redrawAll();
     });
     cv.addEventListener("wheel", function (e) {
       e.preventDefault();

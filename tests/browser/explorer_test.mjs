@@ -5,7 +5,7 @@
 // when chromium cannot be started; any failed check exits 1.
 //
 //   node explorer_test.mjs --report report.html --images t10k-images-idx3-ubyte --labels t10k-labels-idx1-ubyte
-//                          [--pan big.html] [--shots DIR]
+//                          [--brush-view V] [--pan big.html] [--shots DIR]
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -47,11 +47,12 @@ try {
   process.exit(0);
 }
 
+const HEIGHT = 1250;
 const downloads = fs.mkdtempSync(path.join(os.tmpdir(), "explorer-downloads-"));
 const errors = [];
 async function open(file) {
   const page = await browser.newPage();
-  await page.setViewport({ width: 1500, height: 1000 });
+  await page.setViewport({ width: 1500, height: HEIGHT });
   page.on("console", (m) => { if (m.type() === "error") errors.push(file + ": " + m.text()); });
   page.on("pageerror", (e) => errors.push(file + ": " + e.message));
   await page.goto("file://" + path.resolve(file));
@@ -107,30 +108,31 @@ try {
   // Another image: the tooltip follows the pointer to a different digit.
   await shot(page, "hover.png");
 
-  // ---- brush a box in view 0; the same points light up in the last view ------------------------
+  // ---- brush a box in one view; the same points light up in another ----------------------------
+  const from = +(args["brush-view"] || 0), other = from ? 0 : info.views - 1;
   await page.mouse.move(5, 5);
   await page.click("input[name=ex-mode][value=box]");
-  const box = await page.evaluate(() => {
-    const r = untangleExplorer.views[0].canvas.getBoundingClientRect();
+  const box = await page.evaluate((from) => {
+    const r = untangleExplorer.views[from].canvas.getBoundingClientRect();
     return [r.left + r.width * 0.3, r.top + r.height * 0.3, r.left + r.width * 0.7, r.top + r.height * 0.7];
-  });
+  }, from);
   await page.mouse.move(box[0], box[1]);
   await page.mouse.down();
   await page.mouse.move(box[2], box[3], { steps: 5 });
   await page.mouse.up();
   await frame(page);
-  const brushed = await page.evaluate((box) => {
+  const brushed = await page.evaluate((box, from, other) => {
     const E = untangleExplorer, expected = [];
     for (let i = 0; i < E.n; i++) {
-      const p = E.clientPoint(0, i);
+      const p = E.clientPoint(from, i);
       if (p[0] >= box[0] && p[0] <= box[2] && p[1] >= box[1] && p[1] <= box[3]) expected.push(i);
     }
-    const last = E.views[E.views.length - 1];
-    return { expected, selection: E.selection(), lit: last.stats.lit, shown: document.querySelector(".ex-selection").dataset.count };
-  }, box);
-  check(brushed.expected.length > 0 && brushed.expected.length < info.n, `the box holds ${brushed.expected.length} of ${info.n} points`);
+    return { expected, selection: E.selection(), lit: E.views[other].stats.lit, shown: document.querySelector(".ex-selection").dataset.count };
+  }, box, from, other);
+  check(brushed.expected.length > 0 && brushed.expected.length < info.n,
+        `the box in view ${from} holds ${brushed.expected.length} of ${info.n} points`);
   check(JSON.stringify(brushed.selection) === JSON.stringify(brushed.expected), "the selection is exactly the points in the box");
-  check(brushed.lit === brushed.expected.length, `the last view lights up the same ${brushed.lit} points`);
+  check(brushed.lit === brushed.expected.length, `view ${other} lights up the same ${brushed.lit} points`);
   check(+brushed.shown === brushed.expected.length, `the selection's size is shown (${brushed.shown})`);
   await shot(page, "brush.png");
 
@@ -201,6 +203,8 @@ try {
     await frame(page);
     await page.evaluate(() => document.querySelector("#explorer").scrollIntoView());
     await shot(page, "confusion.png");
+    await page.evaluate(() => document.querySelector(".ex-confusions").scrollIntoView());
+    await shot(page, "matrices.png");
   }
   await page.close();
 
@@ -209,7 +213,7 @@ try {
     const big = await open(args.pan);
     const n = await big.evaluate(() => untangleExplorer.n);
     const r = await big.evaluate(() => { const r = untangleExplorer.views[0].canvas.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; });
-    const cx = r[0] + r[2] / 2, cy = r[1] + Math.min(r[3], 1000 - r[1]) / 2;
+    const cx = r[0] + r[2] / 2, cy = r[1] + Math.min(r[3], HEIGHT - r[1]) / 2;
     await big.evaluate(() => { untangleExplorer.views[0].drawMs.length = 0; window.frames_ = []; });
     await big.evaluate(() => {
       const loop = (t) => { window.frames_.push(t); if (window.frames_.length < 100000) requestAnimationFrame(loop); };
