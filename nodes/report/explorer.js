@@ -346,16 +346,23 @@
       self.dirty = true;
       schedule();
     });
-    cv.addEventListener("pointerup", function () {
+    cv.addEventListener("pointerup", function (e) {
       if (!drag) return;
+      var p = local(e);
       if (drag.kind !== "pan") self.selectBrushed();
+      else if (Math.abs(p[0] - drag.start[0]) + Math.abs(p[1] - drag.start[1]) < 4) {
+        // A tap, where there is no hovering (a touch screen): the tooltip of the point tapped.
+        hoverIndex = self.nearest(p[0], p[1]);
+        if (hoverIndex >= 0) showTip(hoverIndex, e.clientX, e.clientY); else hideTip();
+        redrawAll();
+      }
       drag = null;
       self.brush = null;
       self.dirty = true;
       schedule();
     });
-    cv.addEventListener("pointerleave", function () {
-      if (drag) return;
+    cv.addEventListener("pointerleave", function (e) {
+      if (drag || e.pointerType === "touch") return;  // a finger leaves after every tap
       hoverIndex = -1; hideTip(); redrawAll();
     });
     cv.addEventListener("wheel", function (e) {

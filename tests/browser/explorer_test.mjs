@@ -52,7 +52,7 @@ const downloads = fs.mkdtempSync(path.join(os.tmpdir(), "explorer-downloads-"));
 const errors = [];
 async function open(file) {
   const page = await browser.newPage();
-  await page.setViewport({ width: 1500, height: HEIGHT });
+  await page.setViewport({ width: 1500, height: HEIGHT, hasTouch: true });
   page.on("console", (m) => { if (m.type() === "error") errors.push(file + ": " + m.text()); });
   page.on("pageerror", (e) => errors.push(file + ": " + e.message));
   await page.goto("file://" + path.resolve(file));
@@ -105,8 +105,13 @@ try {
   for (let k = 0; k < pixels; k++) ink += digit[k] > 0;
   check(tip.w * tip.h === pixels && worst <= 1 && ink > 0, `the tooltip's image is image #${i} of the data, pixel for pixel (largest difference ${worst})`);
   if (info.models) check(/: \d+ \(\d\.\d\d\)/.test(tip.text), "the tooltip gives each model's prediction and probability: " + tip.text);
-  // Another image: the tooltip follows the pointer to a different digit.
   await shot(page, "hover.png");
+  // A touch screen has no hover: a tap shows the tooltip.
+  await page.mouse.move(5, 5);
+  await page.touchscreen.tap(target.at[0], target.at[1]);
+  await frame(page);
+  const tapped = await page.evaluate(() => { const t = document.querySelector(".ex-tip"); return t.hidden ? -1 : +t.dataset.index; });
+  check(tapped === i, `tapping point #${i} shows its tooltip (#${tapped})`);
 
   // ---- brush a box in one view; the same points light up in another ----------------------------
   const from = +(args["brush-view"] || 0), other = from ? 0 : info.views - 1;
