@@ -153,6 +153,26 @@ try {
   check(JSON.stringify(exported) === JSON.stringify(brushed.expected) &&
         csv.slice(1).every((row) => +row.split(",")[1] === labels.data[+row.split(",")[0]]),
         `it lists the ${exported.length} selected indices with their labels`);
+  // ---- a lasso: a triangle drawn point by point --------------------------------------------------
+  await page.click("input[name=ex-mode][value=lasso]");
+  const tri = [[box[0], box[1]], [box[2], (box[1] + box[3]) / 2], [box[0], box[3]]];
+  await page.mouse.move(...tri[0]);
+  await page.mouse.down();
+  for (const corner of [tri[1], tri[2], tri[0]]) await page.mouse.move(...corner, { steps: 8 });
+  await page.mouse.up();
+  await frame(page);
+  const lassoed = await page.evaluate((from, tri) => {
+    const E = untangleExplorer, expected = [];
+    // Inside the triangle: on the same side of all three edges.
+    const side = (a, b, p) => Math.sign((b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]));
+    for (let i = 0; i < E.n; i++) {
+      const p = E.clientPoint(from, i), s = [side(tri[0], tri[1], p), side(tri[1], tri[2], p), side(tri[2], tri[0], p)];
+      if (s[0] === s[1] && s[1] === s[2]) expected.push(i);
+    }
+    return { expected, selection: E.selection() };
+  }, from, tri);
+  check(lassoed.expected.length > 0 && JSON.stringify(lassoed.selection) === JSON.stringify(lassoed.expected),
+        `a lasso selects the ${lassoed.expected.length} points inside it`);
   await page.click(".ex-clear");
   await page.click("input[name=ex-mode][value=pan]");
 
