@@ -33,6 +33,8 @@ Outputs evaluate(OpContext& ctx) {
     const auto pred = static_cast<std::size_t>(std::max_element(p, p + k) - p);
     confusion.data<std::int64_t>()[labels[i] * k + pred]++;
   }
+  Tensor probabilities = Tensor::zeros<float>({rows, k});
+  std::copy(probs.begin(), probs.end(), probabilities.data<float>());
   Tensor per_class = Tensor::zeros<double>({k});
   for (std::size_t c = 0; c < k; ++c) {
     std::int64_t total = 0;
@@ -42,7 +44,8 @@ Outputs evaluate(OpContext& ctx) {
   return {{"loss", Tensor::scalar(s.loss_sum / rows)},
           {"accuracy", Tensor::scalar(static_cast<double>(s.correct) / rows)},
           {"confusion", confusion},
-          {"per_class_accuracy", per_class}};
+          {"per_class_accuracy", per_class},
+          {"probabilities", probabilities}};
 }
 
 Outputs activations(OpContext& ctx) {
@@ -71,14 +74,17 @@ OpSchema evaluate_op() {
   OpSchema op;
   op.name = "evaluate";
   op.light = true;
-  op.doc = "A trained model's mean cross-entropy loss and accuracy on (x, y), its confusion matrix and per-class accuracy.";
+  op.version = 2;  // 2: per-sample probabilities
+  op.doc = "A trained model's mean cross-entropy loss and accuracy on (x, y), its confusion matrix, per-class accuracy\n"
+           "and each sample's class probabilities.";
   op.inputs = model_inputs();
   op.inputs.push_back({"x", "float32 samples"});
   op.inputs.push_back({"y", "integer labels"});
   op.outputs = {{"loss", "mean categorical cross-entropy"},
                 {"accuracy", "fraction classified correctly"},
                 {"confusion", "int64 [classes, classes]: row = true class, column = predicted"},
-                {"per_class_accuracy", "float64 [classes]: recall of each class"}};
+                {"per_class_accuracy", "float64 [classes]: recall of each class"},
+                {"probabilities", "float32 [samples, classes]: the model's softmax output for each sample"}};
   op.run = evaluate;
   return op;
 }

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nodes/report/explorer.h"
 #include "nodes/report/ops.h"
 
 namespace untangle {
@@ -175,6 +176,7 @@ Outputs run(OpContext& ctx) {
       body += "</div>\n";
     }
   }
+  body += explorer::section(ctx, summary);
   if (ctx.has("figures")) {
     body += "<h2>Figures</h2>\n";
     for (std::size_t i = 0; i < ctx.inputs["figures"].size(); ++i) {
@@ -201,20 +203,32 @@ OpSchema report_op() {
   OpSchema op;
   op.name = "report";
   op.light = true;
-  op.version = 2;  // 2: wider margin for the curves' axis labels
+  op.version = 3;  // 2: wider margin for the curves' axis labels; 3: the explorer
   op.doc = "One self-contained HTML page of results (figures inlined, no network) and the same numbers as JSON.\n"
            "Every value names the node and port it came from. Sections: tables, model summaries, training curves, "
-           "figures; each input lists its sources.";
+           "explorer (linked interactive views of projections), figures; each input lists its sources.";
   op.inputs = {{"tables", "table nodes' json outputs", true, true},
                {"models", "model summaries (model_summary.summary), shown as text", true, true},
                {"curves", "groups of 1-D series, e.g. train.history: a chart per series", true, true},
-               {"figures", "PNG file outputs, e.g. plot_projection.png", true, true}};
+               {"figures", "PNG file outputs, e.g. plot_projection.png", true, true},
+               {"views", "projections' points [N, 2] of one point set, e.g. pca.points: an interactive view each", true, true},
+               {"images", "the N images the points stand for, grey [N, H, W(, 1)], e.g. subset.x: shown under the pointer", true},
+               {"labels", "the N points' classes, e.g. subset.y; needed with views", true},
+               {"predictions", "class probabilities [N, classes] of models, e.g. evaluate.probabilities", true, true}};
   PortSpec html{"html", "the page (u8 bytes)"}, summary{"summary", "the numbers as JSON (u8 bytes)"};
   html.file = "html";
   summary.file = "summary.json";
   op.outputs = {html, summary};
-  op.params = {{"title", ParamType::string, "the page's title", std::nullopt}, {"intro", ParamType::string, "a paragraph under the title", "''"}};
+  ParamSpec text{"text", ParamType::string, "", std::nullopt};
+  ParamSpec view_titles{"view_titles", ParamType::list, "a title per view, in order (default: the views' nodes)", "[]"};
+  view_titles.items = {text};
+  ParamSpec model_names{"model_names", ParamType::list, "a name per predictions input (default: their nodes)", "[]"};
+  model_names.items = {text};
+  op.params = {{"title", ParamType::string, "the page's title", std::nullopt}, {"intro", ParamType::string, "a paragraph under the title", "''"},
+               view_titles, model_names};
   op.run = run;
+  // The explorer's script and style are compiled in: a change to them changes the page.
+  op.key_extra = [](const YAML::Node&) { return "explorer " + explorer::assets_digest(); };
   return op;
 }
 
