@@ -1,0 +1,179 @@
+// The kernels of conv_kernels.h, written once over a vector type V and compiled once per
+// instruction set by conv_kernels_<isa>.cpp. V gives the lane count W and load, store,
+// broadcast, fma, and for pooling index vectors and a keep-the-larger select.
+//
+// Everything here has internal linkage and calls no standard-library template: an inline
+// function compiled with -mavx512f in one file could otherwise be the copy the linker keeps for
+// every file, and fault on a CPU without AVX-512.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "nodes/nn/conv_kernels.h"
+
+namespace untangle::nn {
+namespace {
+
+// Loops over a register tile's rows and vectors must unroll completely to keep it in registers.
+#define UNROLL _Pragma("GCC unroll 32")
+
+inline std::size_t min_of(std::size_t a, std::size_t b) { return a < b ? a : b; }
+inline std::size_t max_of(std::size_t a, std::size_t b) { return a > b ? a : b; }
+
+// Implicit GEMM: output pixels are the rows, filters the columns, taps the sum. A register tile
+// holds MR pixels × NV vectors of filters; taps stream through it in (i, j, c) order, so every
+// output is the same fma chain whatever MR, NV and the vector width.
+template <class V, int MR, int NV>
+void conv_forward_t(const ConvGeom& g, const float* x, const float* w, const float* bias, float* y, float* pack) {
+  constexpr std::size_t NR = NV * V::W;
+  const std::size_t K = g.taps(), F = g.F, blocks = (F + NR - 1) / NR;
+  // Weights as panels of NR filters, a tap's NR contiguous, zero past F; the biases after them.
+  for (std::size_t b = 0; b < blocks; ++b)
+    for (std::size_t k = 0; k < K; ++k)
+      for (std::size_t j = 0; j < NR; ++j) {
+        const std::size_t f = b * NR + j;
+        pack[(b * K + k) * NR + j] = f < F ? w[k * F + f] : 0.0f;
+      }
+  float* init = pack + blocks * K * NR;
+  for (std::size_t f = 0; f < blocks * NR; ++f) init[f] = bias && f < F ? bias[f] : 0.0f;
+
+  const std::size_t per = g.OH * g.OW, P = g.n * per, row = g.kw * g.C, line = g.W * g.C;
+  for (std::size_t p0 = 0; p0 < P; p0 += MR) {
+    const std::size_t rows = min_of(MR, P - p0);
+    const float* a[MR];
+    std::size_t i0 = g.kh, i1 = 0;  // kernel rows that meet data for some pixel of the tile
+    UNROLL for (int r = 0; r < MR; ++r) {
+      const std::size_t p = p0 + min_of(static_cast<std::size_t>(r), rows - 1);  // a short tile repeats its last pixel
+      const std::size_t s = p / per, oh = p % per / g.OW, ow = p % g.OW, top = oh * g.stride;
+      a[r] = x + ((s * g.H + top) * g.W + ow * g.stride) * g.C;
+      const std::size_t first = g.row0 > top ? g.row0 - top : 0, last = g.row1 > top ? min_of(g.kh, g.row1 - top) : 0;
+      if (first < last) i0 = min_of(i0, first), i1 = max_of(i1, last);
+    }
+    for (std::size_t b = 0; b < blocks; ++b) {
+      typename V::F acc[MR][NV];
+      UNROLL for (int v = 0; v < NV; ++v) {
+        const typename V::F start = V::load(init + b * NR + v * V::W);
+        UNROLL for (int r = 0; r < MR; ++r) acc[r][v] = start;
+      }
+      const float* wb = pack + b * K * NR;
+      for (std::size_t i = i0; i < i1; ++i) {
+        const float* wi = wb + i * row * NR;
+        const std::size_t off = i * line;
+        for (std::size_t t = 0; t < row; ++t) {
+          typename V::F bv[NV];
+          UNROLL for (int v = 0; v < NV; ++v) bv[v] = V::load(wi + t * NR + v * V::W);
+          UNROLL for (int r = 0; r < MR; ++r) {
+            const typename V::F av = V::bcast(a[r] + off + t);
+            UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = V::fma(av, bv[v], acc[r][v]);
+          }
+        }
+      }
+      // Rows by constant index only: a variable one would keep acc in memory, not registers.
+      float* out = y + p0 * F + b * NR;
+      const bool whole = (b + 1) * NR <= F;
+      float tmp[NR];
+      UNROLL for (int r = 0; r < MR; ++r) {
+        if (static_cast<std::size_t>(r) >= rows) break;
+        float* dst = whole ? out + r * F : tmp;
+        UNROLL for (int v = 0; v < NV; ++v) V::store(dst + v * V::W, acc[r][v]);
+        if (!whole)
+          for (std::size_t j = 0; j < F - b * NR; ++j) out[r * F + j] = tmp[j];
+      }
+    }
+  }
+}
+
+// The weight gradient: taps are the rows, filters the columns, output pixels the sum. A tile
+// holds MR consecutive taps of one kernel row (contiguous in x) × NV vectors of filters.
+template <class V, int MR, int NV>
+void conv_backward_weights_t(const ConvGeom& g, const float* x, const float* dz, std::size_t ldz, float* dw) {
+  constexpr std::size_t NR = NV * V::W;
+  const std::size_t F = g.F, blocks = (F + NR - 1) / NR, row = g.kw * g.C, step = g.stride * g.C;
+  for (std::size_t s = 0; s < g.n; ++s)
+    for (std::size_t i = 0; i < g.kh; ++i) {
+      // Output rows whose kernel row i meets data: row0 <= oh·stride + i < row1.
+      const std::size_t oh0 = g.row0 > i ? (g.row0 - i + g.stride - 1) / g.stride : 0;
+      const std::size_t oh1 = min_of(g.OH, g.row1 > i ? (g.row1 - i + g.stride - 1) / g.stride : 0);
+      for (std::size_t t0 = 0; oh0 < oh1 && t0 < row; t0 += MR) {
+        const std::size_t rows = min_of(MR, row - t0), k0 = i * row + t0;
+        std::size_t off[MR];
+        UNROLL for (int r = 0; r < MR; ++r) off[r] = min_of(static_cast<std::size_t>(r), rows - 1);
+        for (std::size_t b = 0; b < blocks; ++b) {
+          const std::size_t cols = min_of(NR, F - b * NR);
+          typename V::F acc[MR][NV];
+          float tmp[NR];
+          UNROLL for (int r = 0; r < MR; ++r) {
+            const float* src = dw + (k0 + off[r]) * F + b * NR;
+            if (cols < NR) {
+              for (std::size_t j = 0; j < NR; ++j) tmp[j] = j < cols ? src[j] : 0.0f;
+              src = tmp;
+            }
+            UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = V::load(src + v * V::W);
+          }
+          for (std::size_t oh = oh0; oh < oh1; ++oh) {
+            const float* xa = x + ((s * g.H + oh * g.stride + i) * g.W) * g.C + t0;
+            const float* d = dz + (s * g.OH + oh) * g.OW * ldz + b * NR;
+            for (std::size_t ow = 0; ow < g.OW; ++ow, xa += step, d += ldz) {
+              typename V::F bv[NV];
+              UNROLL for (int v = 0; v < NV; ++v) bv[v] = V::load(d + v * V::W);
+              UNROLL for (int r = 0; r < MR; ++r) {
+                const typename V::F av = V::bcast(xa + off[r]);
+                UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = V::fma(av, bv[v], acc[r][v]);
+              }
+            }
+          }
+          UNROLL for (int r = 0; r < MR; ++r) {
+            if (static_cast<std::size_t>(r) >= rows) break;
+            float* dst = dw + (k0 + r) * F + b * NR;
+            UNROLL for (int v = 0; v < NV; ++v) V::store(cols == NR ? dst + v * V::W : tmp + v * V::W, acc[r][v]);
+            if (cols < NR)
+              for (std::size_t j = 0; j < cols; ++j) dst[j] = tmp[j];
+          }
+        }
+      }
+    }
+}
+
+// Max pooling, W channels at a time. A strict > keeps the first maximum, as the scalar tail does.
+template <class V>
+void maxpool_forward_t(const float* x, std::size_t n, std::size_t H, std::size_t W, std::size_t C, std::size_t pool,
+                       std::size_t stride, std::size_t OH, std::size_t OW, float* y, std::uint32_t* idx) {
+  const std::size_t in = H * W * C;
+  for (std::size_t s = 0; s < n; ++s) {
+    const float* xs = x + s * in;
+    for (std::size_t oh = 0; oh < OH; ++oh)
+      for (std::size_t ow = 0; ow < OW; ++ow) {
+        const std::size_t o = ((s * OH + oh) * OW + ow) * C, first = (oh * stride * W + ow * stride) * C;
+        std::size_t c = 0;
+        for (; c + V::W <= C; c += V::W) {
+          typename V::F best = V::load(xs + first + c);
+          typename V::I at = V::index(static_cast<std::uint32_t>(first + c));
+          for (std::size_t i = 0; i < pool; ++i)
+            for (std::size_t j = i ? 0 : 1; j < pool; ++j) {
+              const std::size_t p = first + (i * W + j) * C + c;
+              V::keep_max(best, at, V::load(xs + p), V::index(static_cast<std::uint32_t>(p)));
+            }
+          V::store(y + o + c, best);
+          V::store_index(idx + o + c, at);
+        }
+        for (; c < C; ++c) {
+          float best = xs[first + c];
+          std::size_t at = first + c;
+          for (std::size_t i = 0; i < pool; ++i)
+            for (std::size_t j = 0; j < pool; ++j) {
+              const std::size_t p = first + (i * W + j) * C + c;
+              const bool more = xs[p] > best;
+              best = more ? xs[p] : best;
+              at = more ? p : at;
+            }
+          y[o + c] = best;
+          idx[o + c] = static_cast<std::uint32_t>(at);
+        }
+      }
+  }
+}
+
+}  // namespace
+}  // namespace untangle::nn
+
+#undef UNROLL
