@@ -37,17 +37,25 @@ void conv_forward_t(const ConvGeom& g, const float* x, const float* w, const flo
   float* init = pack + blocks * K * NR;
   for (std::size_t f = 0; f < blocks * NR; ++f) init[f] = bias && f < F ? bias[f] : 0.0f;
 
-  const std::size_t per = g.OH * g.OW, P = g.n * per, row = g.kw * g.C, line = g.W * g.C;
+  const std::size_t P = g.n * g.OH * g.OW, row = g.kw * g.C, line = g.W * g.C;
+  std::size_t s = 0, oh = 0, ow = 0;  // the tile's first pixel, stepped along without divisions
   for (std::size_t p0 = 0; p0 < P; p0 += MR) {
     const std::size_t rows = min_of(MR, P - p0);
     const float* a[MR];
     std::size_t i0 = g.kh, i1 = 0;  // kernel rows that meet data for some pixel of the tile
     UNROLL for (int r = 0; r < MR; ++r) {
-      const std::size_t p = p0 + min_of(static_cast<std::size_t>(r), rows - 1);  // a short tile repeats its last pixel
-      const std::size_t s = p / per, oh = p % per / g.OW, ow = p % g.OW, top = oh * g.stride;
+      const std::size_t top = oh * g.stride;
       a[r] = x + ((s * g.H + top) * g.W + ow * g.stride) * g.C;
       const std::size_t first = g.row0 > top ? g.row0 - top : 0, last = g.row1 > top ? min_of(g.kh, g.row1 - top) : 0;
       if (first < last) i0 = min_of(i0, first), i1 = max_of(i1, last);
+      if (static_cast<std::size_t>(r) + 1 < rows && ++ow == g.OW) {  // a short tile repeats its last pixel
+        ow = 0;
+        if (++oh == g.OH) oh = 0, ++s;
+      }
+    }
+    if (rows == MR && ++ow == g.OW) {  // on to the next tile's first pixel
+      ow = 0;
+      if (++oh == g.OH) oh = 0, ++s;
     }
     for (std::size_t b = 0; b < blocks; ++b) {
       typename V::F acc[MR][NV];
@@ -89,7 +97,9 @@ template <class V, int MR, int NV>
 void conv_backward_weights_t(const ConvGeom& g, const float* x, const float* dz, std::size_t ldz, float* dw) {
   constexpr std::size_t NR = NV * V::W;
   const std::size_t F = g.F, blocks = (F + NR - 1) / NR, row = g.kw * g.C, step = g.stride * g.C;
+  // A sample's block of dz columns stays in L1 while every tap meets it.
   for (std::size_t s = 0; s < g.n; ++s)
+    for (std::size_t b = 0; b < blocks; ++b)
     for (std::size_t i = 0; i < g.kh; ++i) {
       // Output rows whose kernel row i meets data: row0 <= oh·stride + i < row1.
       const std::size_t oh0 = g.row0 > i ? (g.row0 - i + g.stride - 1) / g.stride : 0;
@@ -98,7 +108,7 @@ void conv_backward_weights_t(const ConvGeom& g, const float* x, const float* dz,
         const std::size_t rows = min_of(MR, row - t0), k0 = i * row + t0;
         std::size_t off[MR];
         UNROLL for (int r = 0; r < MR; ++r) off[r] = min_of(static_cast<std::size_t>(r), rows - 1);
-        for (std::size_t b = 0; b < blocks; ++b) {
+        {
           const std::size_t cols = min_of(NR, F - b * NR);
           typename V::F acc[MR][NV];
           float tmp[NR];
