@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "nodes/nn/conv2d.h"
-#include "nodes/nn/conv_kernels.h"
+#include "nodes/nn/kernels.h"
 #include "nodes/nn/maxpool2d.h"
 #include "nodes/nn/ops.h"
 #include "tests/helpers.h"
@@ -528,4 +528,27 @@ TEST_CASE("conv kernels: training gives the same bits whichever instruction set 
                                      (dir / "cache-bad"));
   CHECK(bad.code == 1);
   CHECK(bad.out.find("UNTANGLE_ISA=sse9: expected generic, avx2 or avx512") != std::string::npos);
+}
+
+TEST_CASE("kernels: the sigmoid is within a few ulp of the exact one, and the same bits on every instruction set") {
+  Rng rng(23);
+  std::vector<float> x(10007);  // not a whole number of vectors: the tail too
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((2 * rng.uniform() - 1) * (i % 2 ? 10 : 100));
+  x[0] = 0, x[1] = -0.0f, x[2] = 1000, x[3] = -1000, x[4] = std::nanf("");
+  std::vector<float> first;
+  for (Isa isa : runnable()) {
+    INFO(isa_name(isa));
+    auto y = x;
+    kernels_for(isa)->sigmoid(y.data(), y.size());
+    CHECK(std::isnan(y[4]));
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      if (i == 4) continue;
+      const double exact = 1 / (1 + std::exp(-double(x[i])));
+      // 4 ulp of the result, or of the smallest normal float where e^-x saturates
+      const double ulp = std::max(double(std::nextafter(float(exact), 2.0f)) - float(exact), 1.2e-38);
+      REQUIRE_MESSAGE(std::abs(y[i] - exact) <= 4 * ulp, "sigmoid(" << x[i] << ") = " << y[i] << ", exactly " << exact);
+    }
+    if (first.empty()) first = y;
+    CHECK(same_bits(y, first));
+  }
 }

@@ -55,15 +55,36 @@ ConvGeom Conv2D::geometry(std::size_t n) const {
   return {n, rows, cols, in_shape[2], pad_top_, std::min(rows, pad_top_ + H), kh_, kw_, stride_, OH, OW, filters_};
 }
 
+namespace {
+
+// Copies n images of h×w pixels (each row `stride` pixels long in src) into frames of rows×cols
+// pixels at (top, left), and zeroes the frames around them, not the whole buffer.
+void frame(const float* src, std::size_t n, std::size_t h, std::size_t w, std::size_t stride, std::size_t C,
+           float* dst, std::size_t rows, std::size_t cols, std::size_t top, std::size_t left) {
+  for (std::size_t s = 0; s < n; ++s) {
+    float* d = dst + s * rows * cols * C;
+    std::fill(d, d + top * cols * C, 0.0f);
+    for (std::size_t r = 0; r < h; ++r) {
+      float* line = d + (top + r) * cols * C;
+      std::fill(line, line + left * C, 0.0f);
+      std::copy(src + (s * h + r) * stride * C, src + ((s * h + r) * stride + w) * C, line + left * C);
+      std::fill(line + (left + w) * C, line + cols * C, 0.0f);
+    }
+    std::fill(d + (top + h) * cols * C, d + rows * cols * C, 0.0f);
+  }
+}
+
+}  // namespace
+
 void Conv2D::pad(const float* x, std::size_t n, float* padded) const {
   const ConvGeom g = geometry(n);
-  const std::size_t H = in_shape[0], W = in_shape[1], C = in_shape[2];
+  const std::size_t H = in_shape[0], W = in_shape[1];
   const std::size_t h1 = std::min(H, g.H - pad_top_), w1 = std::min(W, g.W - pad_left_);
-  std::fill(padded, padded + n * g.H * g.W * C, 0.0f);
-  for (std::size_t s = 0; s < n; ++s)
-    for (std::size_t h = 0; h < h1; ++h)
-      std::copy(x + (s * H + h) * W * C, x + ((s * H + h) * W + w1) * C,
-                padded + ((s * g.H + h + pad_top_) * g.W + pad_left_) * C);
+  if (h1 == H)
+    frame(x, n, H, w1, W, g.C, padded, g.H, g.W, pad_top_, pad_left_);
+  else  // "valid" leaves the last rows out: sample by sample
+    for (std::size_t s = 0; s < n; ++s)
+      frame(x + s * H * W * g.C, 1, h1, w1, W, g.C, padded + s * g.H * g.W * g.C, g.H, g.W, pad_top_, pad_left_);
 }
 
 namespace {
@@ -111,11 +132,16 @@ void Conv2D::backward(const float*, const float* y, const float* dy, float* dx, 
   const std::size_t top = kh_ - 1 - pad_top_, left = kw_ - 1 - pad_left_;
   const ConvGeom b{n, H + kh_ - 1, W + kw_ - 1, F, top, top + (OH - 1) * stride_ + 1, kh_, kw_, 1, H, W, C};
   auto& spread = buffer(2);
-  spread.assign(n * b.H * b.W * F, 0.0f);
-  for (std::size_t r = 0; r < rows; ++r) {
-    const std::size_t s_ = r / (OH * OW), oh = r / OW % OH, ow = r % OW;
-    std::copy(dz.begin() + r * ldz, dz.begin() + r * ldz + F,
-              spread.begin() + ((s_ * b.H + top + oh * stride_) * b.W + left + ow * stride_) * F);
+  spread.resize(n * b.H * b.W * F);
+  if (stride_ == 1 && ldz == F) {
+    frame(dz.data(), n, OH, OW, OW, F, spread.data(), b.H, b.W, top, left);
+  } else {
+    std::fill(spread.begin(), spread.end(), 0.0f);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::size_t s_ = r / (OH * OW), oh = r / OW % OH, ow = r % OW;
+      std::copy(dz.begin() + r * ldz, dz.begin() + r * ldz + F,
+                spread.begin() + ((s_ * b.H + top + oh * stride_) * b.W + left + ow * stride_) * F);
+    }
   }
   auto& turned = buffer(3);
   turned.resize(kh_ * kw_ * F * C);

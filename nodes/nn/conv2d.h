@@ -1,9 +1,9 @@
 // 2-D convolution over channels-last samples {H, W, C}, as Keras's Conv2D: kernel
 // [kh, kw, C, filters], bias [filters], "same" or "valid" padding. This file says what is
-// computed, in terms of one convolution over a padded input; conv_kernels.h says how fast.
+// computed, in terms of one convolution over a padded input; kernels.h says how fast.
 #pragma once
 #include "nodes/nn/activation.h"
-#include "nodes/nn/conv_kernels.h"
+#include "nodes/nn/kernels.h"
 #include "nodes/nn/init.h"
 #include "nodes/nn/layer.h"
 

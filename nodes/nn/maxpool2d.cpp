@@ -1,6 +1,6 @@
 #include "nodes/nn/maxpool2d.h"
 
-#include "nodes/nn/conv_kernels.h"
+#include "nodes/nn/kernels.h"
 
 #include <algorithm>
 #include <cstdint>

@@ -11,7 +11,7 @@ class MaxPool2D : public Layer {
   const char* type() const override { return "MaxPooling2D"; }
   Shape build(const Shape& in) override;
   // Records in Scratch::idx where each output's maximum came from (the first one on ties,
-  // windows read row by row); the kernel is conv_kernels.h's.
+  // windows read row by row); the kernel is kernels.h's.
   void forward(const float* x, float* y, std::size_t n, Scratch& s, const Pass& p) const override;
   void backward(const float*, const float*, const float* dy, float* dx, std::size_t n,
                 std::vector<std::vector<float>>&, Scratch& s) const override;

@@ -1,6 +1,8 @@
-// The kernels of conv_kernels.h, written once over a vector type V and compiled once per
-// instruction set by conv_kernels_<isa>.cpp. V gives the lane count W and load, store,
-// broadcast, fma, and for pooling index vectors and a keep-the-larger select.
+// The kernels of kernels.h, written once over a vector type V and compiled once per
+// instruction set by kernels_<isa>.cpp. V gives the lane count W and load, store,
+// broadcast, fma; for pooling index vectors and a keep-the-larger select; for the sigmoid
+// arithmetic, min and max (returning the second operand when one is NaN, as x86 does), and
+// pow2(n) = 2^n for whole n in [-126, 127].
 //
 // Everything here has internal linkage and calls no standard-library template: an inline
 // function compiled with -mavx512f in one file could otherwise be the copy the linker keeps for
@@ -9,7 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "nodes/nn/conv_kernels.h"
+#include "nodes/nn/kernels.h"
 
 namespace untangle::nn {
 namespace {
@@ -180,6 +182,39 @@ void maxpool_forward_t(const float* x, std::size_t n, std::size_t H, std::size_t
           idx[o + c] = static_cast<std::uint32_t>(at);
         }
       }
+  }
+}
+
+// e^t = 2^n · e^r with n = round(t·log2 e) and |r| <= ln2 / 2, e^r by Cephes's expf polynomial;
+// t is clamped to ±87 first, where 2^n stays a normal float.
+template <class V>
+typename V::F sigmoid_v(typename V::F x) {
+  using F = typename V::F;
+  const F t = V::min(V::set1(87.0f), V::max(V::set1(-87.0f), V::mul(V::set1(-1.0f), x)));
+  const F magic = V::set1(12582912.0f);  // 1.5·2^23: adding it rounds to a whole number
+  const F n = V::sub(V::add(V::mul(t, V::set1(1.44269504088896341f)), magic), magic);
+  F r = V::fma(n, V::set1(-0.693359375f), t);
+  r = V::fma(n, V::set1(2.12194440e-4f), r);
+  F p = V::set1(1.9875691500e-4f);
+  p = V::fma(p, r, V::set1(1.3981999507e-3f));
+  p = V::fma(p, r, V::set1(8.3334519073e-3f));
+  p = V::fma(p, r, V::set1(4.1665795894e-2f));
+  p = V::fma(p, r, V::set1(1.6666665459e-1f));
+  p = V::fma(p, r, V::set1(5.0000001201e-1f));
+  p = V::fma(p, V::mul(r, r), r);
+  const F e = V::mul(V::add(p, V::set1(1.0f)), V::pow2(n));
+  return V::div(V::set1(1.0f), V::add(V::set1(1.0f), e));
+}
+
+template <class V>
+void sigmoid_t(float* v, std::size_t n) {
+  std::size_t i = 0;
+  for (; i + V::W <= n; i += V::W) V::store(v + i, sigmoid_v<V>(V::load(v + i)));
+  if (i < n) {  // the tail through a whole vector, so its lanes do what all others do
+    float tmp[V::W] = {};
+    for (std::size_t j = i; j < n; ++j) tmp[j - i] = v[j];
+    V::store(tmp, sigmoid_v<V>(V::load(tmp)));
+    for (std::size_t j = i; j < n; ++j) v[j] = tmp[j - i];
   }
 }
 

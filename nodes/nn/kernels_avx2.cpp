@@ -2,7 +2,7 @@
 // 12 accumulators of the 16 ymm registers.
 #include <immintrin.h>
 
-#include "nodes/nn/conv_kernels_impl.h"
+#include "nodes/nn/kernels_impl.h"
 
 namespace untangle::nn {
 namespace {
@@ -24,11 +24,21 @@ struct Avx2 {
     best = _mm256_blendv_ps(best, v, more);
     at = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(at), _mm256_castsi256_ps(i), more));
   }
+  static F set1(float v) { return _mm256_set1_ps(v); }
+  static F add(F a, F b) { return _mm256_add_ps(a, b); }
+  static F sub(F a, F b) { return _mm256_sub_ps(a, b); }
+  static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
+  static F div(F a, F b) { return _mm256_div_ps(a, b); }
+  static F min(F a, F b) { return _mm256_min_ps(a, b); }
+  static F max(F a, F b) { return _mm256_max_ps(a, b); }
+  static F pow2(F n) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
+  }
 };
 
 }  // namespace
 
 extern const Kernels kAvx2Kernels = {Isa::avx2, 16, conv_forward_t<Avx2, 6, 2>, conv_backward_weights_t<Avx2, 6, 2>,
-                                     maxpool_forward_t<Avx2>};
+                                     maxpool_forward_t<Avx2>, sigmoid_t<Avx2>};
 
 }  // namespace untangle::nn

@@ -2,7 +2,7 @@
 // accumulators of the 32 zmm registers.
 #include <immintrin.h>
 
-#include "nodes/nn/conv_kernels_impl.h"
+#include "nodes/nn/kernels_impl.h"
 
 namespace untangle::nn {
 namespace {
@@ -25,11 +25,21 @@ struct Avx512 {
     best = _mm512_mask_blend_ps(more, best, v);
     at = _mm512_mask_blend_epi32(more, at, i);
   }
+  static F set1(float v) { return _mm512_set1_ps(v); }
+  static F add(F a, F b) { return _mm512_add_ps(a, b); }
+  static F sub(F a, F b) { return _mm512_sub_ps(a, b); }
+  static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
+  static F div(F a, F b) { return _mm512_div_ps(a, b); }
+  static F min(F a, F b) { return _mm512_min_ps(a, b); }
+  static F max(F a, F b) { return _mm512_max_ps(a, b); }
+  static F pow2(F n) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23));
+  }
 };
 
 }  // namespace
 
 extern const Kernels kAvx512Kernels = {Isa::avx512, 32, conv_forward_t<Avx512, 12, 2>,
-                                       conv_backward_weights_t<Avx512, 12, 2>, maxpool_forward_t<Avx512>};
+                                       conv_backward_weights_t<Avx512, 12, 2>, maxpool_forward_t<Avx512>, sigmoid_t<Avx512>};
 
 }  // namespace untangle::nn
