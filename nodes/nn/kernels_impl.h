@@ -93,57 +93,63 @@ void conv_forward_t(const ConvGeom& g, const float* x, const float* w, const flo
   }
 }
 
-// The weight gradient: taps are the rows, filters the columns, output pixels the sum. A tile
-// holds MR consecutive taps of one kernel row (contiguous in x) × NV vectors of filters.
+// One tile of the weight gradient: taps k0 .. k0 + rows (consecutive in x, at most MR) × the
+// filters of block b, summed over output rows [oh0, oh1) of sample s under kernel row i.
+template <class V, int MR, int NV>
+void weights_tile(const ConvGeom& g, const float* x, const float* dz, std::size_t ldz, float* dw, std::size_t s,
+                  std::size_t i, std::size_t t0, std::size_t rows, std::size_t b, std::size_t oh0, std::size_t oh1) {
+  constexpr std::size_t NR = NV * V::W;
+  const std::size_t F = g.F, cols = min_of(NR, F - b * NR), k0 = i * g.kw * g.C + t0, step = g.stride * g.C;
+  std::size_t off[MR];  // a short tile repeats its last tap
+  UNROLL for (int r = 0; r < MR; ++r) off[r] = min_of(static_cast<std::size_t>(r), rows - 1);
+  typename V::F acc[MR][NV];
+  float tmp[NR];
+  UNROLL for (int r = 0; r < MR; ++r) {
+    const float* src = dw + (k0 + off[r]) * F + b * NR;
+    if (cols < NR) {
+      for (std::size_t j = 0; j < NR; ++j) tmp[j] = j < cols ? src[j] : 0.0f;
+      src = tmp;
+    }
+    UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = V::load(src + v * V::W);
+  }
+  for (std::size_t oh = oh0; oh < oh1; ++oh) {
+    const float* xa = x + (s * g.H + oh * g.stride + i) * g.W * g.C + t0;
+    const float* d = dz + (s * g.OH + oh) * g.OW * ldz + b * NR;
+    for (std::size_t ow = 0; ow < g.OW; ++ow, xa += step, d += ldz) {
+      typename V::F bv[NV];
+      UNROLL for (int v = 0; v < NV; ++v) bv[v] = V::load(d + v * V::W);
+      UNROLL for (int r = 0; r < MR; ++r) {
+        const typename V::F av = V::bcast(xa + off[r]);
+        UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = V::fma(av, bv[v], acc[r][v]);
+      }
+    }
+  }
+  UNROLL for (int r = 0; r < MR; ++r) {  // rows by constant index only, as in conv_forward_t
+    if (static_cast<std::size_t>(r) >= rows) break;
+    float* dst = dw + (k0 + r) * F + b * NR;
+    UNROLL for (int v = 0; v < NV; ++v) V::store(cols == NR ? dst + v * V::W : tmp + v * V::W, acc[r][v]);
+    if (cols < NR)
+      for (std::size_t j = 0; j < cols; ++j) dst[j] = tmp[j];
+  }
+}
+
+// The weight gradient: taps are the rows, filters the columns, output pixels the sum. A band
+// of a sample's output rows at a time, so that its dz columns and the input rows under it stay
+// in L1 while every tap meets them; each chain still takes the pixels in order.
 template <class V, int MR, int NV>
 void conv_backward_weights_t(const ConvGeom& g, const float* x, const float* dz, std::size_t ldz, float* dw) {
   constexpr std::size_t NR = NV * V::W;
-  const std::size_t F = g.F, blocks = (F + NR - 1) / NR, row = g.kw * g.C, step = g.stride * g.C;
-  // A sample's block of dz columns stays in L1 while every tap meets it.
+  const std::size_t blocks = (g.F + NR - 1) / NR, row = g.kw * g.C, band = max_of(1, 96 / g.OW);
   for (std::size_t s = 0; s < g.n; ++s)
     for (std::size_t b = 0; b < blocks; ++b)
-    for (std::size_t i = 0; i < g.kh; ++i) {
-      // Output rows whose kernel row i meets data: row0 <= oh·stride + i < row1.
-      const std::size_t oh0 = g.row0 > i ? (g.row0 - i + g.stride - 1) / g.stride : 0;
-      const std::size_t oh1 = min_of(g.OH, g.row1 > i ? (g.row1 - i + g.stride - 1) / g.stride : 0);
-      for (std::size_t t0 = 0; oh0 < oh1 && t0 < row; t0 += MR) {
-        const std::size_t rows = min_of(MR, row - t0), k0 = i * row + t0;
-        std::size_t off[MR];
-        UNROLL for (int r = 0; r < MR; ++r) off[r] = min_of(static_cast<std::size_t>(r), rows - 1);
-        {
-          const std::size_t cols = min_of(NR, F - b * NR);
-          typename V::F acc[MR][NV];
-          float tmp[NR];
-          UNROLL for (int r = 0; r < MR; ++r) {
-            const float* src = dw + (k0 + off[r]) * F + b * NR;
-            if (cols < NR) {
-              for (std::size_t j = 0; j < NR; ++j) tmp[j] = j < cols ? src[j] : 0.0f;
-              src = tmp;
-            }
-            UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = V::load(src + v * V::W);
-          }
-          for (std::size_t oh = oh0; oh < oh1; ++oh) {
-            const float* xa = x + ((s * g.H + oh * g.stride + i) * g.W) * g.C + t0;
-            const float* d = dz + (s * g.OH + oh) * g.OW * ldz + b * NR;
-            for (std::size_t ow = 0; ow < g.OW; ++ow, xa += step, d += ldz) {
-              typename V::F bv[NV];
-              UNROLL for (int v = 0; v < NV; ++v) bv[v] = V::load(d + v * V::W);
-              UNROLL for (int r = 0; r < MR; ++r) {
-                const typename V::F av = V::bcast(xa + off[r]);
-                UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = V::fma(av, bv[v], acc[r][v]);
-              }
-            }
-          }
-          UNROLL for (int r = 0; r < MR; ++r) {
-            if (static_cast<std::size_t>(r) >= rows) break;
-            float* dst = dw + (k0 + r) * F + b * NR;
-            UNROLL for (int v = 0; v < NV; ++v) V::store(cols == NR ? dst + v * V::W : tmp + v * V::W, acc[r][v]);
-            if (cols < NR)
-              for (std::size_t j = 0; j < cols; ++j) dst[j] = tmp[j];
-          }
+      for (std::size_t h0 = 0; h0 < g.OH; h0 += band)
+        for (std::size_t i = 0; i < g.kh; ++i) {
+          // Output rows of the band whose kernel row i meets data: row0 <= oh·stride + i < row1.
+          const std::size_t oh0 = max_of(h0, g.row0 > i ? (g.row0 - i + g.stride - 1) / g.stride : 0);
+          const std::size_t oh1 = min_of(min_of(g.OH, h0 + band), g.row1 > i ? (g.row1 - i + g.stride - 1) / g.stride : 0);
+          for (std::size_t t0 = 0; oh0 < oh1 && t0 < row; t0 += MR)
+            weights_tile<V, MR, NV>(g, x, dz, ldz, dw, s, i, t0, min_of(MR, row - t0), b, oh0, oh1);
         }
-      }
-    }
 }
 
 // Max pooling, W channels at a time. A strict > keeps the first maximum, as the scalar tail does.
