@@ -70,7 +70,7 @@ std::vector<PortSpec> model_inputs() {
 OpSchema evaluate_op() {
   OpSchema op;
   op.name = "evaluate";
-  op.version = 2;  // 2: convolutions as fixed fma chains (kernels.h)
+  op.version = 2;  // 2: convolutions as fixed fma chains, own sigmoid (kernels.h)
   op.light = true;
   op.doc = "A trained model's mean cross-entropy loss and accuracy on (x, y), its confusion matrix and per-class accuracy.";
   op.inputs = model_inputs();
@@ -87,7 +87,7 @@ OpSchema evaluate_op() {
 OpSchema activations_op() {
   OpSchema op;
   op.name = "activations";
-  op.version = 2;  // 2: convolutions as fixed fma chains (kernels.h)
+  op.version = 2;  // 2: convolutions as fixed fma chains, own sigmoid (kernels.h)
   op.doc = "The values of one layer of a trained model (after its activation), one row per input sample.";
   op.inputs = model_inputs();
   op.inputs.push_back({"x", "float32 samples"});
