@@ -89,7 +89,7 @@ void Conv2D::pad(const float* x, std::size_t n, float* padded) const {
 
 namespace {
 
-// Per-thread buffers of the backward pass, reused from chunk to chunk.
+// Per-thread working space, reused from chunk to chunk: a layer is shared by the threads.
 std::vector<float>& buffer(int which) {
   static thread_local std::vector<float> buffers[5];
   return buffers[which];
@@ -109,6 +109,7 @@ void Conv2D::forward(const float* x, float* y, std::size_t n, Scratch& s, const 
   activate(act_, y, n * out_shape[0] * out_shape[1], filters_);
 }
 
+// The input itself is not read: forward left its padded copy in the scratch space.
 void Conv2D::backward(const float*, const float* y, const float* dy, float* dx, std::size_t n,
                       std::vector<std::vector<float>>& grads, Scratch& s) const {
   const Kernels& k = kernels();
@@ -126,9 +127,10 @@ void Conv2D::backward(const float*, const float* y, const float* dy, float* dx, 
   k.conv_backward_weights(g, s.f.data(), dz.data(), ldz, grads[0].data());
   if (!dx) return;
 
-  // dx is a stride-1 convolution of dz, its pixels spread `stride` apart and framed by kh-1-pad
-  // on each side (less the padding the forward pass had), with the kernel turned half round and
-  // its channel axes swapped: dx[h,w,c] = Σ dz[oh,ow,f]·kernel[i,j,c,f] over oh·stride+i = h+pad.
+  // dx[h,w,c] = Σ dz[oh,ow,f]·kernel[i,j,c,f] over oh·stride + i = h + pad_top (and so for w):
+  // a stride-1 convolution of dz with its pixels spread `stride` apart, kh-1-pad_top rows above
+  // them and kw-1-pad_left columns to the left in an (H+kh-1) × (W+kw-1) frame, by the kernel
+  // turned half round with its channel axes swapped.
   const std::size_t top = kh_ - 1 - pad_top_, left = kw_ - 1 - pad_left_;
   const ConvGeom b{n, H + kh_ - 1, W + kw_ - 1, F, top, top + (OH - 1) * stride_ + 1, kh_, kw_, 1, H, W, C};
   auto& spread = buffer(2);
