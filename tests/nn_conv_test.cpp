@@ -350,11 +350,13 @@ const ConvGeom kGeoms[] = {
     {2, 18, 18, 32, 2, 16, 5, 5, 1, 14, 14, 64},  // the seed CNN's second convolution
 };
 
-std::vector<Isa> runnable() {
-  std::vector<Isa> isas;
+// The kernel sets this CPU runs, scalar first, and the AVX2 ones tiled as the AVX-512 ones are.
+std::vector<std::pair<std::string, const Kernels*>> runnable() {
+  std::vector<std::pair<std::string, const Kernels*>> sets;
   for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512})
-    if (kernels_for(isa)) isas.push_back(isa);
-  return isas;
+    if (kernels_for(isa)) sets.emplace_back(isa_name(isa), kernels_for(isa));
+  if (avx2_tiled_as_avx512()) sets.emplace_back("avx2 with 12x32 tiles", avx2_tiled_as_avx512());
+  return sets;
 }
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
@@ -388,9 +390,9 @@ TEST_CASE("conv kernels: every instruction set matches a direct convolution, and
     }
 
     std::vector<float> y0, dw_0;
-    for (Isa isa : runnable()) {
-      INFO(isa_name(isa));
-      const Kernels& k = *kernels_for(isa);
+    for (const auto& [name, set] : runnable()) {
+      INFO(name);
+      const Kernels& k = *set;
       std::vector<float> y(want.size()), pack((g.taps() + 1) * round_up(g.F, k.nr));
       k.conv_forward(g, x.data(), w.data(), bias.data(), y.data(), pack.data());
       for (std::size_t i = 0; i < y.size(); ++i)
@@ -404,7 +406,7 @@ TEST_CASE("conv kernels: every instruction set matches a direct convolution, and
       for (std::size_t i = 0; i < dw.size(); ++i)
         REQUIRE_MESSAGE(std::abs(dw[i] - want_dw[i]) <= 1e-5 * (1 + std::abs(want_dw[i])) + 1e-6 * double(g.n * g.OH * g.OW),
                         "dw[" << i << "] " << dw[i] << ", direct " << want_dw[i]);
-      if (isa == Isa::generic) {
+      if (k.isa == Isa::generic) {
         y0 = y, dw_0 = dw;
       } else {
         CHECK(same_bits(y, y0));
@@ -422,11 +424,11 @@ TEST_CASE("conv kernels: max pooling is the same on every instruction set, first
     for (std::size_t i = 0; i < x.size(); i += 3) x[i] = 0.5f;  // many ties
     std::vector<float> y0;
     std::vector<std::uint32_t> idx0;
-    for (Isa isa : runnable()) {
-      INFO(isa_name(isa) << ", " << C << " channels");
+    for (const auto& [name, set] : runnable()) {
+      INFO(name << ", " << C << " channels");
       std::vector<float> y(n * OH * OW * C);
       std::vector<std::uint32_t> idx(y.size());
-      kernels_for(isa)->maxpool_forward(x.data(), n, H, W, C, pool, stride, OH, OW, y.data(), idx.data());
+      set->maxpool_forward(x.data(), n, H, W, C, pool, stride, OH, OW, y.data(), idx.data());
       for (std::size_t o = 0; o < y.size(); ++o) {
         const std::size_t s = o / (OH * OW * C), oh = o / (OW * C) % OH, ow = o / C % OW, c = o % C;
         float best = -2;
@@ -536,10 +538,10 @@ TEST_CASE("kernels: the sigmoid is within a few ulp of the exact one, and the sa
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((2 * rng.uniform() - 1) * (i % 2 ? 10 : 100));
   x[0] = 0, x[1] = -0.0f, x[2] = 1000, x[3] = -1000, x[4] = std::nanf("");
   std::vector<float> first;
-  for (Isa isa : runnable()) {
-    INFO(isa_name(isa));
+  for (const auto& [name, set] : runnable()) {
+    INFO(name);
     auto y = x;
-    kernels_for(isa)->sigmoid(y.data(), y.size());
+    set->sigmoid(y.data(), y.size());
     CHECK(std::isnan(y[4]));
     for (std::size_t i = 0; i < y.size(); ++i) {
       if (i == 4) continue;

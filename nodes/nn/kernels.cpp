@@ -6,7 +6,7 @@
 
 namespace untangle::nn {
 
-extern const Kernels kGenericKernels, kAvx2Kernels, kAvx512Kernels;
+extern const Kernels kGenericKernels, kAvx2Kernels, kAvx2Kernels12x32, kAvx512Kernels;
 
 const char* isa_name(Isa isa) {
   switch (isa) {
@@ -33,6 +33,8 @@ const Kernels* kernels_for(Isa isa) {
   }
   return nullptr;
 }
+
+const Kernels* avx2_tiled_as_avx512() { return kernels_for(Isa::avx2) ? &kAvx2Kernels12x32 : nullptr; }
 
 namespace {
 

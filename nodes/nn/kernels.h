@@ -51,6 +51,8 @@ struct Kernels {
 const Kernels& kernels();
 // A given set, or null when the CPU cannot run it; for tests.
 const Kernels* kernels_for(Isa isa);
+// The AVX2 kernels with the AVX-512 kernels' tile sizes, or null without AVX2; for tests.
+const Kernels* avx2_tiled_as_avx512();
 // What the CPU runs, ignoring UNTANGLE_ISA.
 Isa cpu_isa();
 

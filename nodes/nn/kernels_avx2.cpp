@@ -40,5 +40,9 @@ struct Avx2 {
 
 extern const Kernels kAvx2Kernels = {Isa::avx2, 16, conv_forward_t<Avx2, 6, 2>, conv_backward_weights_t<Avx2, 6, 2>,
                                      maxpool_forward_t<Avx2>, sigmoid_t<Avx2>};
+// For tests: tiles of 12 × 32 as the AVX-512 kernels have, their short tiles and partial blocks
+// exercised where AVX-512 is missing (slowly: the tile does not fit the registers).
+extern const Kernels kAvx2Kernels12x32 = {Isa::avx2, 32, conv_forward_t<Avx2, 12, 4>,
+                                          conv_backward_weights_t<Avx2, 12, 4>, maxpool_forward_t<Avx2>, sigmoid_t<Avx2>};
 
 }  // namespace untangle::nn
