@@ -33,7 +33,7 @@ void activate(Act a, float* v, std::size_t n, std::size_t width) {
   switch (a) {
     case Act::linear: return;
     case Act::sigmoid:
-      sigmoid_inplace(v, total);
+      kernels().sigmoid(v, total);
       return;
     case Act::relu:
       for (std::size_t i = 0; i < total; ++i) v[i] = std::max(v[i], 0.0f);

@@ -1,8 +1,9 @@
 // 2-D convolution over channels-last samples {H, W, C}, as Keras's Conv2D: kernel
-// [kh, kw, C, filters], bias [filters], "same" or "valid" padding. Samples are unfolded
-// (im2col) so that the convolution becomes matrix products.
+// [kh, kw, C, filters], bias [filters], "same" or "valid" padding. This file says what is
+// computed, in terms of one convolution over a padded input; kernels.h says how fast.
 #pragma once
 #include "nodes/nn/activation.h"
+#include "nodes/nn/kernels.h"
 #include "nodes/nn/init.h"
 #include "nodes/nn/layer.h"
 
@@ -23,9 +24,9 @@ class Conv2D : public Layer {
   void set_activation(Act a) { act_ = a; }
 
  private:
-  std::size_t patch() const { return kh_ * kw_ * in_shape[2]; }  // one row of the unfolded matrix
-  void im2col(const float* x, std::size_t n, float* cols) const;
-  void col2im(const float* cols, std::size_t n, float* dx) const;
+  std::size_t patch() const { return kh_ * kw_ * in_shape[2]; }  // the taps under one output
+  ConvGeom geometry(std::size_t n) const;  // the forward pass over the padded input
+  void pad(const float* x, std::size_t n, float* padded) const;
 
   std::size_t filters_, kh_, kw_, stride_;
   bool same_;

@@ -73,8 +73,9 @@ std::vector<PortSpec> model_inputs() {
 OpSchema evaluate_op() {
   OpSchema op;
   op.name = "evaluate";
+  // 2: per-sample probabilities; 3: convolutions as fixed fma chains, own sigmoid (kernels.h).
+  op.version = 3;
   op.light = true;
-  op.version = 2;  // 2: per-sample probabilities
   op.doc = "A trained model's mean cross-entropy loss and accuracy on (x, y), its confusion matrix, per-class accuracy\n"
            "and each sample's class probabilities.";
   op.inputs = model_inputs();
@@ -92,6 +93,7 @@ OpSchema evaluate_op() {
 OpSchema activations_op() {
   OpSchema op;
   op.name = "activations";
+  op.version = 2;  // 2: convolutions as fixed fma chains, own sigmoid (kernels.h)
   op.doc = "The values of one layer of a trained model (after its activation), one row per input sample.";
   op.inputs = model_inputs();
   op.inputs.push_back({"x", "float32 samples"});

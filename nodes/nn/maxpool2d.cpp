@@ -1,5 +1,7 @@
 #include "nodes/nn/maxpool2d.h"
 
+#include "nodes/nn/kernels.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <stdexcept>
@@ -21,32 +23,9 @@ Shape MaxPool2D::build(const Shape& in) {
 }
 
 void MaxPool2D::forward(const float* x, float* y, std::size_t n, Scratch& s, const Pass&) const {
-  const std::size_t W = in_shape[1], C = in_shape[2], OH = out_shape[0], OW = out_shape[1];
-  const std::size_t in = volume(in_shape), out = volume(out_shape);
-  s.idx.resize(n * out);
-  for (std::size_t b = 0; b < n; ++b) {
-    const float* xs = x + b * in;
-    for (std::size_t oh = 0; oh < OH; ++oh)
-      for (std::size_t ow = 0; ow < OW; ++ow) {
-        const std::size_t o = b * out + (oh * OW + ow) * C;
-        // Window positions in row-major order; a strict > keeps the first maximum. One channel at
-        // a time in registers: a select, not a branch, as the comparisons are unpredictable.
-        const std::size_t first = (oh * stride_ * W + ow * stride_) * C;
-        for (std::size_t c = 0; c < C; ++c) {
-          float best = xs[first + c];
-          std::size_t at = first + c;
-          for (std::size_t i = 0; i < pool_; ++i)
-            for (std::size_t j = 0; j < pool_; ++j) {
-              const std::size_t p = first + (i * W + j) * C + c;
-              const bool more = xs[p] > best;
-              best = more ? xs[p] : best;
-              at = more ? p : at;
-            }
-          y[o + c] = best;
-          s.idx[o + c] = static_cast<std::uint32_t>(at);
-        }
-      }
-  }
+  s.idx.resize(n * volume(out_shape));
+  kernels().maxpool_forward(x, n, in_shape[0], in_shape[1], in_shape[2], pool_, stride_, out_shape[0], out_shape[1], y,
+                            s.idx.data());
 }
 
 void MaxPool2D::backward(const float*, const float*, const float* dy, float* dx, std::size_t n,

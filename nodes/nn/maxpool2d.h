@@ -10,7 +10,8 @@ class MaxPool2D : public Layer {
   MaxPool2D(std::size_t pool, std::size_t stride) : pool_(pool), stride_(stride ? stride : pool) {}
   const char* type() const override { return "MaxPooling2D"; }
   Shape build(const Shape& in) override;
-  // Records in Scratch::idx where each output's maximum came from (the first one on ties).
+  // Records in Scratch::idx where each output's maximum came from (the first one on ties,
+  // windows read row by row); the kernel is kernels.h's.
   void forward(const float* x, float* y, std::size_t n, Scratch& s, const Pass& p) const override;
   void backward(const float*, const float*, const float* dy, float* dx, std::size_t n,
                 std::vector<std::vector<float>>&, Scratch& s) const override;
