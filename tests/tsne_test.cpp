@@ -91,7 +91,7 @@ TEST_CASE("tsne: separated clusters stay separated, on one thread as on many") {
   }
   OpContext ctx;
   ctx.inputs["x"] = {x};
-  ctx.params = YAML::Load("{perplexity: 10, iterations: 1000, early_exaggeration: 12, learning_rate: auto, init: pca, seed: 0, method: exact, theta: 0.5, pca_dims: 0}");
+  ctx.params = YAML::Load("{perplexity: 10, iterations: 1000, early_exaggeration: 12, learning_rate: auto, init: pca, seed: 0, method: exact, theta: 0.5, pca_dims: 0, late_exaggeration: 1, late_exaggeration_start: 250}");
   Outputs a = tsne_op().run(ctx), b;
   {
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
@@ -198,7 +198,8 @@ TEST_CASE("tsne: Barnes-Hut separates clusters, survives duplicate points, and i
   OpContext ctx;
   ctx.inputs["x"] = {x};
   ctx.params = YAML::Load("{perplexity: 10, iterations: 500, early_exaggeration: 12, learning_rate: auto, init: pca, "
-                          "seed: 0, method: barnes_hut, theta: 0.5, pca_dims: 0}");
+                          "seed: 0, method: barnes_hut, theta: 0.5, pca_dims: 0, late_exaggeration: 1, "
+                          "late_exaggeration_start: 250}");
   Outputs many = tsne_op().run(ctx);
   Outputs one;
   {
@@ -221,7 +222,8 @@ TEST_CASE("tsne: pca_dims reduces the input first") {
   OpContext ctx;
   ctx.inputs["x"] = {x};
   ctx.params = YAML::Load("{perplexity: 5, iterations: 50, early_exaggeration: 12, learning_rate: auto, init: pca, "
-                          "seed: 0, method: exact, theta: 0.5, pca_dims: 3}");
+                          "seed: 0, method: exact, theta: 0.5, pca_dims: 3, late_exaggeration: 1, "
+                          "late_exaggeration_start: 250}");
   const Outputs reduced = tsne_op().run(ctx);
   // The same as t-SNE of the 3 principal components given directly.
   OpContext pca;
@@ -240,7 +242,7 @@ TEST_CASE("tsne: a NaN is refused also when the input is reduced first") {
   ctx.inputs["x"] = {x};
   for (const char* dims : {"0", "3"}) {
     ctx.params = YAML::Load(std::string("{perplexity: 5, iterations: 10, early_exaggeration: 12, learning_rate: auto, init: pca, "
-                                        "seed: 0, method: exact, theta: 0.5, pca_dims: ") + dims + "}");
+                                        "seed: 0, method: exact, theta: 0.5, pca_dims: ") + dims + ", late_exaggeration: 1, late_exaggeration_start: 250}");
     try {
       tsne_op().run(ctx);
       FAIL("a NaN was accepted with pca_dims " << dims);
@@ -278,7 +280,8 @@ TEST_CASE("tsne: the descent is scikit-learn's: two phases, the second from no v
   OpContext ctx;
   ctx.inputs["x"] = {x};
   ctx.params = YAML::Load("{perplexity: 5, iterations: 300, early_exaggeration: 12, learning_rate: auto, init: random, "
-                          "seed: 3, method: exact, theta: 0.5, pca_dims: 0}");
+                          "seed: 3, method: exact, theta: 0.5, pca_dims: 0, late_exaggeration: 1, "
+                          "late_exaggeration_start: 250}");
   const Tensor points = tsne_op().run(ctx).at("points");
   for (std::size_t k = 0; k < 2 * n; ++k) REQUIRE(points.data<float>()[k] == static_cast<float>(y[k]));
 }

@@ -21,33 +21,44 @@ void nearest_neighbours(const std::vector<double>& x, std::size_t n, std::size_t
   sq.assign(n * k, 0.0);
   std::vector<double> norm(n);
   for (std::size_t i = 0; i < n; ++i) norm[i] = cblas_ddot(static_cast<int>(d), &x[i * d], 1, &x[i * d], 1);
-  // Blocks of rows against all points: |a|² + |b|² - 2a·b through one product per block. The
-  // k found are then measured again directly, since the product form loses digits for near pairs.
-  constexpr std::size_t kBlock = 128;
+  // Blocks of rows against tiles of columns: |a|² + |b|² - 2a·b through one product per pair of
+  // them, a tile small enough to stay in cache while its rows are scanned. The k found are then
+  // measured again directly, since the product form loses digits for near pairs.
+  constexpr std::size_t kBlock = 128, kTile = 2048;
   const std::size_t blocks = (n + kBlock - 1) / kBlock;
   tbb::parallel_for(std::size_t(0), blocks, [&](std::size_t b) {
     const std::size_t r0 = b * kBlock, rows = std::min(kBlock, n - r0);
-    std::vector<double> dot(rows * n);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(n), static_cast<int>(d),
-                1.0, &x[r0 * d], static_cast<int>(d), x.data(), static_cast<int>(d), 0.0, dot.data(), static_cast<int>(n));
-    // The k closest so far in a max-heap: most points fail the one comparison with its top.
-    std::vector<std::pair<double, std::uint32_t>> heap;
-    for (std::size_t r = 0; r < rows; ++r) {
-      const std::size_t i = r0 + r;
-      const double* row = &dot[r * n];
-      heap.clear();
-      for (std::size_t j = 0; j < n; ++j) {
-        if (j == i) continue;
-        const std::pair<double, std::uint32_t> e{norm[i] + norm[j] - 2 * row[j], static_cast<std::uint32_t>(j)};
-        if (heap.size() < k) {
-          heap.push_back(e);
-          std::push_heap(heap.begin(), heap.end());
-        } else if (e < heap.front()) {
-          std::pop_heap(heap.begin(), heap.end());
-          heap.back() = e;
-          std::push_heap(heap.begin(), heap.end());
+    std::vector<double> dot(rows * kTile);
+    // Each row's k closest so far in a max-heap: most points fail the one comparison with its top.
+    std::vector<std::vector<std::pair<double, std::uint32_t>>> heaps(rows);
+    for (auto& heap : heaps) heap.reserve(k);
+    for (std::size_t c0 = 0; c0 < n; c0 += kTile) {
+      const std::size_t cols = std::min(kTile, n - c0);
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(cols),
+                  static_cast<int>(d), 1.0, &x[r0 * d], static_cast<int>(d), &x[c0 * d], static_cast<int>(d), 0.0,
+                  dot.data(), static_cast<int>(cols));
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::size_t i = r0 + r;
+        const double* row = &dot[r * cols];
+        auto& heap = heaps[r];
+        for (std::size_t c = 0; c < cols; ++c) {
+          const std::size_t j = c0 + c;
+          if (j == i) continue;
+          const std::pair<double, std::uint32_t> e{norm[i] + norm[j] - 2 * row[c], static_cast<std::uint32_t>(j)};
+          if (heap.size() < k) {
+            heap.push_back(e);
+            std::push_heap(heap.begin(), heap.end());
+          } else if (e < heap.front()) {
+            std::pop_heap(heap.begin(), heap.end());
+            heap.back() = e;
+            std::push_heap(heap.begin(), heap.end());
+          }
         }
       }
+    }
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::size_t i = r0 + r;
+      const auto& heap = heaps[r];
       std::vector<std::pair<double, std::uint32_t>> found(k);
       for (std::size_t m = 0; m < k; ++m) {
         const double* a = &x[i * d];
@@ -102,6 +113,25 @@ SparseP sparse_joint_probabilities(const std::vector<double>& x, std::size_t n, 
   }
   for (std::size_t i = 0; i < n; ++i) p.row_start[i + 1] = std::max(p.row_start[i + 1], p.row_start[i]);
   return p;
+}
+
+void attraction(const SparseP& p, const std::vector<double>& y, double exaggeration, std::vector<double>& out) {
+  out.resize(2 * p.n);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, p.n, 256), [&](const tbb::blocked_range<std::size_t>& range) {
+    for (std::size_t i = range.begin(); i < range.end(); ++i) {
+      const double xi = y[2 * i], yi = y[2 * i + 1];
+      double ax = 0, ay = 0;
+      for (std::size_t t = p.row_start[i]; t < p.row_start[i + 1]; ++t) {
+        const std::size_t j = p.col[t];
+        const double dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
+        const double pw = p.val[t] / (1.0 + dx * dx + dy * dy);
+        ax += pw * dx;
+        ay += pw * dy;
+      }
+      out[2 * i] = exaggeration * ax;
+      out[2 * i + 1] = exaggeration * ay;
+    }
+  });
 }
 
 namespace {
@@ -320,22 +350,7 @@ const BhGradient& BarnesHut::gradient(const std::vector<double>& y, double exagg
       }
     }
   });
-  // Attraction, over each point's neighbours in P.
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 256), [&](const tbb::blocked_range<std::size_t>& range) {
-    for (std::size_t i = range.begin(); i < range.end(); ++i) {
-      const double xi = y[2 * i], yi = y[2 * i + 1];
-      double ax = 0, ay = 0;
-      for (std::size_t t = p.row_start[i]; t < p.row_start[i + 1]; ++t) {
-        const std::size_t j = p.col[t];
-        const double dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
-        const double pw = p.val[t] / (1.0 + dx * dx + dy * dy);
-        ax += pw * dx;
-        ay += pw * dy;
-      }
-      out.grad[2 * i] = exaggeration * ax;
-      out.grad[2 * i + 1] = exaggeration * ay;
-    }
-  });
+  attraction(p, y, exaggeration, out.grad);
   // Z added in point order, so the gradient is the same whatever the threads did.
   for (double s : row_z) out.z += s;
   for (std::size_t k = 0; k < 2 * n; ++k) out.grad[k] = 4.0 * (out.grad[k] - rep[k] / out.z);

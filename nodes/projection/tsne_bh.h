@@ -27,6 +27,10 @@ void nearest_neighbours(const std::vector<double>& x, std::size_t n, std::size_t
 // perplexity as in the exact method, then symmetrised: (P + Pᵀ) / 2n.
 SparseP sparse_joint_probabilities(const std::vector<double>& x, std::size_t n, std::size_t d, double perplexity);
 
+// The attraction Σ_j p_ij q_ij (y_i − y_j) over P's entries, times `exaggeration`, into out (n×2).
+void attraction(const SparseP& p, const std::vector<double>& y, double exaggeration, std::vector<double>& out);
+
+// A gradient with the normalisation it was computed with (Barnes-Hut's or the FFT method's).
 struct BhGradient {
   std::vector<double> grad;  // dKL/dy, n×2
   double z = 0;              // the normalisation Σ_{i≠j} (1 + |y_i - y_j|²)⁻¹, as approximated
