@@ -10,8 +10,11 @@
 #include "nodes/projection/tsne_core.h"
 #include "nodes/projection/tsne_fft.h"
 #include "pipeline/schema.h"
+#include "tests/tsne_inputs.h"
 
 using namespace untangle;
+using test::clusters;
+using test::squared_distances;
 
 namespace {
 
@@ -43,35 +46,6 @@ double relative_error(const std::vector<double>& a, const std::vector<double>& b
   double d = 0, s = 0;
   for (std::size_t k = 0; k < a.size(); ++k) d += (a[k] - b[k]) * (a[k] - b[k]), s += b[k] * b[k];
   return std::sqrt(d / s);
-}
-
-std::vector<double> squared_distances(const std::vector<double>& x, std::size_t n, std::size_t d) {
-  std::vector<double> sq(n * n);
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < n; ++j)
-      for (std::size_t c = 0; c < d; ++c) sq[i * n + j] += (x[i * d + c] - x[j * d + c]) * (x[i * d + c] - x[j * d + c]);
-  return sq;
-}
-
-// Three noisy clusters in 5-D, labelled by cluster.
-void clusters(std::size_t n, Tensor& x, Tensor& labels) {
-  Rng rng(4);
-  x = Tensor::zeros<float>({n, 5});
-  labels = Tensor::zeros<std::int32_t>({n});
-  for (std::size_t i = 0; i < n; ++i) {
-    labels.data<std::int32_t>()[i] = static_cast<std::int32_t>(i % 3);
-    for (std::size_t c = 0; c < 5; ++c)
-      x.data<float>()[i * 5 + c] = static_cast<float>((c == i % 3 ? 10.0 : 0.0) + rng.uniform());
-  }
-}
-
-// The op's params, every one given, with `changes` (a YAML map) applied.
-YAML::Node params(const std::string& changes) {
-  YAML::Node p = YAML::Load("{perplexity: 10, iterations: 400, early_exaggeration: 12, learning_rate: auto, init: pca, "
-                            "seed: 0, method: auto, theta: 0.5, pca_dims: 0, late_exaggeration: 1, "
-                            "late_exaggeration_start: 250}");
-  for (const auto& kv : YAML::Load("{" + changes + "}")) p[kv.first.as<std::string>()] = kv.second;
-  return p;
 }
 
 }  // namespace
@@ -121,7 +95,7 @@ TEST_CASE("tsne fft: separates clusters, survives duplicate points, and ignores 
   for (std::size_t c = 0; c < 5; ++c) x.data<float>()[3 * 5 + c] = x.data<float>()[0 * 5 + c];  // point 3 = point 0
   OpContext ctx;
   ctx.inputs["x"] = {x};
-  ctx.params = params("method: fft, iterations: 150");  // early exaggeration only: the grid dominates the time
+  ctx.params = test::tsne_params("method: fft, iterations: 150");  // early exaggeration only: the grid dominates the time
   Outputs many = tsne_op().run(ctx), one;
   {
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
@@ -131,13 +105,9 @@ TEST_CASE("tsne fft: separates clusters, survives duplicate points, and ignores 
   CHECK(many.at("kl").digest() == one.at("kl").digest());
   const float* p = many.at("points").data<float>();
   for (std::size_t k = 0; k < 600; ++k) REQUIRE(std::isfinite(p[k]));
-  OpContext nh;
-  nh.inputs["points"] = {many.at("points")};
-  nh.inputs["labels"] = {labels};
-  nh.params = YAML::Load("{k: 6}");
-  CHECK(neighborhood_hit_op().run(nh).at("overall").at(0) == 1.0);
+  CHECK(test::hit(many.at("points"), labels) == 1.0);
   // Its final KL is close to the exact method's (on its own P: all pairs, not only neighbours).
-  ctx.params = params("method: exact, iterations: 150");
+  ctx.params = test::tsne_params("method: exact, iterations: 150");
   const Outputs exact = tsne_op().run(ctx);
   CHECK(many.at("kl").data<double>()[2] == doctest::Approx(exact.at("kl").data<double>()[2]).epsilon(0.1));
 }
@@ -169,7 +139,7 @@ TEST_CASE("tsne: late exaggeration multiplies P from its start on, and its defau
 
   OpContext ctx;
   ctx.inputs["x"] = {x};
-  ctx.params = params("perplexity: 5, iterations: 300, init: random, seed: 3, method: exact, late_exaggeration: 3, "
+  ctx.params = test::tsne_params("perplexity: 5, iterations: 300, init: random, seed: 3, method: exact, late_exaggeration: 3, "
                       "late_exaggeration_start: 260");
   const Tensor points = tsne_op().run(ctx).at("points");
   for (std::size_t k = 0; k < 2 * n; ++k) REQUIRE(points.data<float>()[k] == static_cast<float>(y[k]));
@@ -196,7 +166,7 @@ TEST_CASE("tsne: bad method and exaggeration params are refused with a reason") 
   clusters(30, x, labels);
   OpContext ctx;
   ctx.inputs["x"] = {x};
-  ctx.params = params("method: fft, iterations: 300, late_exaggeration: 4, late_exaggeration_start: 300");
+  ctx.params = test::tsne_params("method: fft, iterations: 300, late_exaggeration: 4, late_exaggeration_start: 300");
   try {
     tsne_op().run(ctx);
     FAIL("a late exaggeration that never starts was accepted");

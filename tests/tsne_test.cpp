@@ -8,10 +8,13 @@
 #include "nodes/projection/ops.h"
 #include "nodes/projection/tsne_bh.h"
 #include "nodes/projection/tsne_core.h"
+#include "tests/tsne_inputs.h"
 
 #include <oneapi/tbb/global_control.h>
 
 using namespace untangle;
+using test::clusters;
+using test::squared_distances;
 
 namespace {
 
@@ -20,14 +23,6 @@ std::vector<double> random_points(std::size_t n, std::size_t d, std::uint64_t se
   std::vector<double> v(n * d);
   for (auto& x : v) x = rng.uniform() * 4 - 2;
   return v;
-}
-
-std::vector<double> squared_distances(const std::vector<double>& x, std::size_t n, std::size_t d) {
-  std::vector<double> sq(n * n);
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < n; ++j)
-      for (std::size_t c = 0; c < d; ++c) sq[i * n + j] += (x[i * d + c] - x[j * d + c]) * (x[i * d + c] - x[j * d + c]);
-  return sq;
 }
 
 }  // namespace
@@ -91,7 +86,7 @@ TEST_CASE("tsne: separated clusters stay separated, on one thread as on many") {
   }
   OpContext ctx;
   ctx.inputs["x"] = {x};
-  ctx.params = YAML::Load("{perplexity: 10, iterations: 1000, early_exaggeration: 12, learning_rate: auto, init: pca, seed: 0, method: exact, theta: 0.5, pca_dims: 0, late_exaggeration: 1, late_exaggeration_start: 250}");
+  ctx.params = test::tsne_params("iterations: 1000, method: exact");
   Outputs a = tsne_op().run(ctx), b;
   {
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
@@ -100,26 +95,10 @@ TEST_CASE("tsne: separated clusters stay separated, on one thread as on many") {
   CHECK(a.at("points").digest() == b.at("points").digest());
   CHECK(a.at("kl").shape == std::vector<std::size_t>{20});
   CHECK(a.at("kl").data<double>()[19] < a.at("kl").data<double>()[5]);
-  OpContext nh;
-  nh.inputs["points"] = {a.at("points")};
-  nh.inputs["labels"] = {labels};
-  nh.params = YAML::Load("{k: 6}");
-  CHECK(neighborhood_hit_op().run(nh).at("overall").at(0) == 1.0);
+  CHECK(test::hit(a.at("points"), labels) == 1.0);
 }
 
 namespace {
-
-// Three noisy clusters in 5-D, labelled by cluster.
-void clusters(std::size_t n, Tensor& x, Tensor& labels) {
-  Rng rng(4);
-  x = Tensor::zeros<float>({n, 5});
-  labels = Tensor::zeros<std::int32_t>({n});
-  for (std::size_t i = 0; i < n; ++i) {
-    labels.data<std::int32_t>()[i] = static_cast<std::int32_t>(i % 3);
-    for (std::size_t c = 0; c < 5; ++c)
-      x.data<float>()[i * 5 + c] = static_cast<float>((c == i % 3 ? 10.0 : 0.0) + rng.uniform());
-  }
-}
 
 double norm(const std::vector<double>& v) {
   double s = 0;
@@ -197,9 +176,7 @@ TEST_CASE("tsne: Barnes-Hut separates clusters, survives duplicate points, and i
   for (std::size_t c = 0; c < 5; ++c) x.data<float>()[3 * 5 + c] = x.data<float>()[0 * 5 + c];  // point 3 = point 0
   OpContext ctx;
   ctx.inputs["x"] = {x};
-  ctx.params = YAML::Load("{perplexity: 10, iterations: 500, early_exaggeration: 12, learning_rate: auto, init: pca, "
-                          "seed: 0, method: barnes_hut, theta: 0.5, pca_dims: 0, late_exaggeration: 1, "
-                          "late_exaggeration_start: 250}");
+  ctx.params = test::tsne_params("iterations: 500, method: barnes_hut");
   Outputs many = tsne_op().run(ctx);
   Outputs one;
   {
@@ -209,11 +186,7 @@ TEST_CASE("tsne: Barnes-Hut separates clusters, survives duplicate points, and i
   CHECK(many.at("points").digest() == one.at("points").digest());
   const float* p = many.at("points").data<float>();
   for (std::size_t k = 0; k < 300; ++k) REQUIRE(std::isfinite(p[k]));
-  OpContext nh;
-  nh.inputs["points"] = {many.at("points")};
-  nh.inputs["labels"] = {labels};
-  nh.params = YAML::Load("{k: 6}");
-  CHECK(neighborhood_hit_op().run(nh).at("overall").at(0) == 1.0);
+  CHECK(test::hit(many.at("points"), labels) == 1.0);
 }
 
 TEST_CASE("tsne: pca_dims reduces the input first") {
@@ -221,9 +194,7 @@ TEST_CASE("tsne: pca_dims reduces the input first") {
   clusters(60, x, labels);
   OpContext ctx;
   ctx.inputs["x"] = {x};
-  ctx.params = YAML::Load("{perplexity: 5, iterations: 50, early_exaggeration: 12, learning_rate: auto, init: pca, "
-                          "seed: 0, method: exact, theta: 0.5, pca_dims: 3, late_exaggeration: 1, "
-                          "late_exaggeration_start: 250}");
+  ctx.params = test::tsne_params("perplexity: 5, iterations: 50, method: exact, pca_dims: 3");
   const Outputs reduced = tsne_op().run(ctx);
   // The same as t-SNE of the 3 principal components given directly.
   OpContext pca;
@@ -241,8 +212,7 @@ TEST_CASE("tsne: a NaN is refused also when the input is reduced first") {
   OpContext ctx;
   ctx.inputs["x"] = {x};
   for (const char* dims : {"0", "3"}) {
-    ctx.params = YAML::Load(std::string("{perplexity: 5, iterations: 10, early_exaggeration: 12, learning_rate: auto, init: pca, "
-                                        "seed: 0, method: exact, theta: 0.5, pca_dims: ") + dims + ", late_exaggeration: 1, late_exaggeration_start: 250}");
+    ctx.params = test::tsne_params(std::string("perplexity: 5, iterations: 10, method: exact, pca_dims: ") + dims);
     try {
       tsne_op().run(ctx);
       FAIL("a NaN was accepted with pca_dims " << dims);
@@ -279,9 +249,7 @@ TEST_CASE("tsne: the descent is scikit-learn's: two phases, the second from no v
 
   OpContext ctx;
   ctx.inputs["x"] = {x};
-  ctx.params = YAML::Load("{perplexity: 5, iterations: 300, early_exaggeration: 12, learning_rate: auto, init: random, "
-                          "seed: 3, method: exact, theta: 0.5, pca_dims: 0, late_exaggeration: 1, "
-                          "late_exaggeration_start: 250}");
+  ctx.params = test::tsne_params("perplexity: 5, iterations: 300, init: random, seed: 3, method: exact");
   const Tensor points = tsne_op().run(ctx).at("points");
   for (std::size_t k = 0; k < 2 * n; ++k) REQUIRE(points.data<float>()[k] == static_cast<float>(y[k]));
 }
