@@ -9,8 +9,10 @@
 
 #include "tests/checks.h"
 #include "tests/helpers.h"
+#include "tests/slurm_logs.h"
 
 using namespace untangle;
+using test::count_of;
 
 namespace {
 
@@ -36,19 +38,8 @@ struct FakeSlurm {
   }
 };
 
-std::size_t count_of(const std::string& text, const std::string& part) {
-  std::size_t n = 0;
-  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
-  return n;
-}
-
-// The job id the log gives an instance: "queued  NAME  [job 3_1]" → "3_1".
-std::string task_of(const std::string& log, const std::string& name) {
-  const auto at = log.find("  queued  " + name + "  [job ");
-  if (at == std::string::npos) return "";
-  const auto from = log.find("[job ", at) + 5;
-  return log.substr(from, log.find(']', from) - from);
-}
+// The job that computes an instance, from its "queued" line.
+std::string task_of(const std::string& log, const std::string& name) { return test::task_of(log, "queued", name); }
 
 // Four independent cluster instances and one that depends on `a`.
 const char* kGraph = R"(nodes:
@@ -182,11 +173,7 @@ TEST_CASE("fake slurm: a driver inside an allocation passes none of its SLURM_* 
   const auto r = slurm.run(kRun, "SLURM_JOB_ID=999 SLURM_CPUS_PER_TASK=7 SLURM_NTASKS=4 SLURM_CONF=/etc/slurm/slurm.conf");
   CHECK_MESSAGE(r.code == 0, r.out << r.err);
   CHECK(test::read_file(slurm.state("env-1")) == "SLURM_CONF=/etc/slurm/slurm.conf\n");
-  const std::string task = task_of(r.out, "a");
-  std::string log;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(slurm.dir / "cache/jobs"))
-    if (e.path().filename() == task + ".out") log = test::read_file(e.path().string());
-  CHECK_CONTAINS(log, "untangle job: 3 threads");
+  CHECK_CONTAINS(test::job_log(slurm.dir / "cache", task_of(r.out, "a")), "untangle job: 3 threads");
 }
 
 TEST_CASE("fake slurm: an array has a task per instance up to four per slot, past that instances share tasks") {

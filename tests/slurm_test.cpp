@@ -15,8 +15,10 @@
 #include "tests/checks.h"
 #include "tests/helpers.h"
 #include "tests/idx_files.h"
+#include "tests/slurm_logs.h"
 
 using namespace untangle;
+using test::count_of;
 
 namespace {
 
@@ -31,12 +33,6 @@ std::string digests(const std::string& graph, const std::string& sets, const std
     all += name + "\n" + shown.substr(shown.find("  datasets"));
   }
   return all;
-}
-
-std::size_t count_of(const std::string& text, const std::string& part) {
-  std::size_t n = 0;
-  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
-  return n;
 }
 
 // A sweep of `n` exec nodes, each appending a line to dir/runs (so that a test can count how
@@ -127,15 +123,9 @@ TEST_CASE("slurm: data-sweep through Slurm has the local run's digests, and a re
   auto forced = test::run_command(kBinary + " run " + graph + sets + " --cache " + (dir / "slurm") +
                                   " --executor slurm --poll-max 1 --force 'stats[seed=2]'");
   CHECK(test::last_line(forced.out) == "done: 1 ran, 12 cached, 0 failed");
-  const std::string queued = "  queued  stats[seed=2]  [job ";
-  const auto at = forced.out.find(queued);
-  REQUIRE(at != std::string::npos);
-  const std::size_t from = at + queued.size();
-  const std::string task = forced.out.substr(from, forced.out.find(']', from) - from);
-  std::string job_log;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "slurm/jobs"))
-    if (e.path().filename() == task + ".out") job_log = test::read_file(e.path().string());
-  CHECK_CONTAINS(job_log, "  ran     stats[seed=2]");
+  const std::string task = test::task_of(forced.out, "queued", "stats[seed=2]");
+  REQUIRE(!task.empty());
+  CHECK_CONTAINS(test::job_log(dir / "slurm", task), "  ran     stats[seed=2]");
 }
 
 TEST_CASE("slurm: the seed's 5-seed MLP sweep through Slurm gives the local run's weights and accuracies, bit for bit") {
@@ -153,12 +143,9 @@ TEST_CASE("slurm: the seed's 5-seed MLP sweep through Slurm gives the local run'
   CHECK(count_of(slurm.out, "  ran     model[seed=") == 5);
   // Five trainings are few against the node's cores: a job (array task) each, each in Slurm's records.
   std::set<std::string> tasks;
-  for (const auto& l : test::lines_of(slurm.out))
-    if (l.rfind("  queued  model[", 0) == 0) {
-      const auto at = l.find("[job ") + 5;
-      tasks.insert(l.substr(at, l.find(']', at) - at));
-    }
+  for (int seed = 1; seed <= 5; ++seed) tasks.insert(test::task_of(slurm.out, "queued", "model[seed=" + std::to_string(seed) + "]"));
   CHECK(tasks.size() == 5);
+  CHECK(tasks.count("") == 0);
   for (const auto& task : tasks) {
     const auto record = test::run_command("scontrol show job " + task + " -o");
     CHECK_CONTAINS(record.out, "JobState=COMPLETED");
@@ -253,8 +240,7 @@ TEST_CASE("slurm: scancel of a running job fails its instance with the job id, t
   const pid_t pid = start_driver(args, dir / "out");
   REQUIRE(wait_for(dir / "out", "  start   nap[seed=1]  [job ", 1, 20));
   const std::string out = test::read_file(dir / "out");
-  const auto at = out.find("  start   nap[seed=1]  [job ") + 28;
-  const std::string task = out.substr(at, out.find(']', at) - at);
+  const std::string task = test::task_of(out, "start", "nap[seed=1]");
   CHECK(test::run_command("scancel " + task).code == 0);
   const int status = wait_child(pid, 60);
   CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 1));
@@ -291,8 +277,8 @@ TEST_CASE("slurm: Ctrl-C on the driver cancels its jobs and exits 130") {
                                  dir / "out");
   REQUIRE(wait_for(dir / "out", "  queued  ", 2, 20));
   const std::string out = test::read_file(dir / "out");
-  const auto at = out.find("  queued  nap[seed=1]  [job ") + 28;
-  const std::string job = out.substr(at, out.find('_', at) - at);
+  const std::string task = test::task_of(out, "queued", "nap[seed=1]");
+  const std::string job = task.substr(0, task.find('_'));
   ::kill(pid, SIGINT);
   const int status = wait_child(pid, 20);
   CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGINT));  // a shell shows it as exit code 130
