@@ -144,26 +144,25 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
 
   std::size_t batches = 0;
   std::size_t remote = 0;  // instances in jobs not yet settled
-  // One array per set of resources (and at most max_array tasks): instances that ask alike.
-  auto submit_all = [&](const std::vector<std::size_t>& ready_list, auto&& submit) {
-    std::map<std::vector<std::string>, std::vector<std::size_t>> alike;
-    for (auto i : ready_list) alike[sbatch_flags(plan_.instances[i].resources)].push_back(i);
-    for (const auto& [flags, list] : alike) submit(flags, list);
-  };
   // A task per instance while that keeps the array small against what the cluster runs at once:
   // Slurm's records, logs and retries then speak of single instances, and one slow instance
   // holds back no other. A larger array's instances share tasks, each task computing its share
   // one after another in one process: every task costs Slurm a second or so to start and end,
   // and more than a few tasks per slot would only queue. A few per slot rather than one keeps
   // the cores busy when instances take unequal times.
-  std::map<std::string, std::size_t> capacity;  // partition → CPUs
+  std::map<std::string, Slurm::Capacity> capacity;  // partition → its CPUs
+  auto capacity_of = [&](const Resources& r) -> const Slurm::Capacity& {
+    if (!capacity.count(r.partition)) capacity[r.partition] = slurm.capacity(r.partition);
+    return capacity[r.partition];
+  };
   auto slots_for = [&](const Resources& r) -> std::size_t {
-    if (!capacity.count(r.partition)) capacity[r.partition] = slurm.total_cpus(r.partition);
-    const std::size_t cpus = capacity[r.partition];
+    const std::size_t cpus = capacity_of(r).cpus;
     return cpus == 0 ? co.max_array : std::max<std::size_t>(1, cpus / static_cast<std::size_t>(std::max(1, r.cpus)));
   };
-  auto submit = [&](const std::vector<std::string>& flags, const std::vector<std::size_t>& list) {
-    const std::size_t tasks_max = std::min(co.max_array, co.tasks_per_slot * slots_for(plan_.instances[list.front()].resources));
+  auto tasks_max_for = [&](const Resources& r) { return std::min(co.max_array, co.tasks_per_slot * slots_for(r)); };
+  auto submit = [&](const Resources& r, const std::vector<std::size_t>& list) {
+    const std::vector<std::string> flags = sbatch_flags(r);
+    const std::size_t tasks_max = tasks_max_for(r);
     for (std::size_t start = 0; start < list.size(); start += tasks_max * co.bundle_max) {
       const std::size_t count = std::min(tasks_max * co.bundle_max, list.size() - start);
       const std::size_t tasks = std::min(tasks_max, count);
@@ -325,7 +324,28 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
       }
     }
     if (!to_submit.empty()) {
-      submit_all(to_submit, submit);
+      // One array per set of resources: instances that ask alike.
+      std::map<std::vector<std::string>, std::vector<std::size_t>> alike;
+      for (auto i : to_submit) alike[sbatch_flags(plan_.instances[i].resources)].push_back(i);
+      for (const auto& [flags, list] : alike) {
+        // More instances than slots run in waves. A last wave that cannot fill the cluster
+        // would leave cores idle until it ends, so its instances ask for those cores (as many
+        // as fit on one node) and end sooner: their results do not depend on their threads.
+        // Slurm starts them last, after the array submitted before them. (GPU jobs' slots are
+        // their GPUs: no cores to gain.)
+        const Resources& r = plan_.instances[list.front()].resources;
+        const std::size_t slots = slots_for(r), last = list.size() % slots;
+        const std::size_t wider = last == 0 ? 1 : std::min(slots / last, capacity_of(r).node_cpus / std::max(1, r.cpus));
+        if (list.size() > slots && list.size() <= tasks_max_for(r) && wider > 1 && r.gpus == 0) {
+          Resources w = r;
+          w.cpus = static_cast<int>(r.cpus * wider);
+          const auto split = list.end() - static_cast<std::ptrdiff_t>(last);
+          submit(r, std::vector<std::size_t>(list.begin(), split));
+          submit(w, std::vector<std::size_t>(split, list.end()));
+        } else {
+          submit(r, list);
+        }
+      }
       interval = co.poll_min;  // new jobs: look soon, then back off again
       last_change = Clock::now();
       next_poll = std::min(next_poll, after(co.poll_min));

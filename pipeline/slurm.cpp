@@ -1,5 +1,6 @@
 #include "pipeline/slurm.h"
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 #include <stdexcept>
@@ -136,13 +137,13 @@ SlurmState Slurm::final_state(const std::string& id) {
   return {};
 }
 
-std::size_t Slurm::total_cpus(const std::string& partition) {
+Slurm::Capacity Slurm::capacity(const std::string& partition) {
   // One line per node and partition; a node in several partitions counts once. Without a
   // partition, jobs go to the default one, which sinfo marks with a '*'.
   std::vector<std::string> argv{"sinfo", "-h", "-N", "-o", "%N|%c|%P"};
   if (!partition.empty()) argv.insert(argv.begin() + 1, "--partition=" + partition);
   Result r = call(argv, 2);
-  if (!r.ok) return 0;
+  if (!r.ok) return {};
   std::map<std::string, std::size_t> nodes, in_default;
   for (const auto& l : lines(r.out)) {
     const auto f = fields(l);
@@ -151,9 +152,12 @@ std::size_t Slurm::total_cpus(const std::string& partition) {
     nodes[f[0]] = cpus;
     if (!f[2].empty() && f[2].back() == '*') in_default[f[0]] = cpus;
   }
-  std::size_t total = 0;
-  for (const auto& [node, cpus] : partition.empty() && !in_default.empty() ? in_default : nodes) total += cpus;
-  return total;
+  Capacity c;
+  for (const auto& [node, cpus] : partition.empty() && !in_default.empty() ? in_default : nodes) {
+    c.cpus += cpus;
+    c.node_cpus = std::max(c.node_cpus, cpus);
+  }
+  return c;
 }
 
 void Slurm::cancel(const std::vector<std::string>& ids) {

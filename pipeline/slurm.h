@@ -38,8 +38,12 @@ class Slurm {
 
   void cancel(const std::vector<std::string>& ids);
 
-  // The CPUs of a partition's nodes (the default partition's when empty); 0 when sinfo cannot say.
-  std::size_t total_cpus(const std::string& partition);
+  // The CPUs of a partition's nodes (the default partition's when empty), in all and on its
+  // largest node; zeros when sinfo cannot say.
+  struct Capacity {
+    std::size_t cpus = 0, node_cpus = 0;
+  };
+  Capacity capacity(const std::string& partition);
 
   // The environment for Slurm's commands: untangle's without SLURM_* (a driver inside an
   // allocation must not pass its own allocation on to the jobs it submits), SLURM_CONF kept.

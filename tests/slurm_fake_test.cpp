@@ -194,3 +194,34 @@ TEST_CASE("fake slurm: an array has a task per instance up to four per slot, pas
     CHECK(count_of(r.out, "  ran     add[") == 10);
   }
 }
+
+TEST_CASE("fake slurm: a last wave that cannot fill the cluster asks for the cores it would leave idle") {
+  struct Case {
+    int cpus, instances, wider;  // the instances that ask for 2 cores: the last `wider`
+  };
+  // 5 on 2 CPUs: waves 2, 2, 1 → the fifth takes both cores. 6 on 4: 4, 2 → the last two take
+  // two each. 7 on 4: 4, 3 → three cannot share four cores evenly. 2 on 2: one wave.
+  for (const Case c : {Case{2, 5, 1}, Case{4, 6, 2}, Case{4, 7, 0}, Case{2, 2, 0}}) {
+    CAPTURE(c.cpus);
+    CAPTURE(c.instances);
+    FakeSlurm slurm;
+    slurm.set("cpus", std::to_string(c.cpus));
+    std::string graph = "sweep: {i: [";
+    for (int i = 1; i <= c.instances; ++i) graph += (i > 1 ? ", " : "") + std::to_string(i);
+    graph += "]}\nvars: {i: 0}\nnodes:\n  one: {op: constant, params: {value: 1}}\n"
+             "  add: {op: add, inputs: {a: one.y}, params: {c: \"${i}\"}, where: cluster}\n";
+    test::write_file(slurm.dir / "g.yaml", graph);
+    const auto r = slurm.run(kRun);
+    CHECK_MESSAGE(r.code == 0, r.out << r.err);
+    std::set<std::string> tasks;
+    for (int i = 1; i <= c.instances; ++i) {
+      CAPTURE(i);
+      const std::string task = task_of(r.out, "add[i=" + std::to_string(i) + "]");
+      tasks.insert(task);
+      const bool wide = i > c.instances - c.wider;
+      CHECK_CONTAINS(test::job_log(slurm.dir / "cache", task), wide ? "untangle job: 2 threads" : "untangle job: 1 threads");
+    }
+    CHECK(tasks.size() == static_cast<std::size_t>(c.instances));  // still a task per instance
+    CHECK(count_of(slurm.calls(), "sbatch ") == (c.wider > 0 ? 2 : 1));  // the array[, its last wave]
+  }
+}
