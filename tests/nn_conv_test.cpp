@@ -300,8 +300,10 @@ TEST_CASE("maxpool2d: gradients match finite differences") {
   struct Case {
     std::size_t H, W, C, pool, stride;
   };
-  // The last three overlap; 19 channels are two AVX2 vectors and a scalar tail.
-  for (const Case c : {Case{6, 6, 3, 2, 0}, Case{5, 7, 2, 3, 2}, Case{5, 5, 2, 2, 1}, Case{5, 4, 19, 2, 1}}) {
+  // The first two tile the input, the second leaving a row and a column out of every window;
+  // the last three overlap; 19 channels are two AVX2 vectors and a scalar tail.
+  for (const Case c : {Case{6, 6, 3, 2, 0}, Case{5, 7, 3, 2, 0}, Case{5, 7, 2, 3, 2}, Case{5, 5, 2, 2, 1},
+                       Case{5, 4, 19, 2, 1}}) {
     INFO(c.H << "x" << c.W << "x" << c.C << ", pool " << c.pool << ", stride " << c.stride);
     MaxPool2D l(c.pool, c.stride);
     l.build({c.H, c.W, c.C});
