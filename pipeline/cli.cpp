@@ -198,8 +198,8 @@ int cmd_job(const GraphArgs& ga, const Registry& ops, const JobArgs& ja) {
   if (const char* cpus = std::getenv("SLURM_CPUS_PER_TASK"))
     if (std::atoi(cpus) > 0)
       threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, std::atoi(cpus));
-  print_line("untangle job: " + std::to_string(tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism)) +
-             " threads");
+  const std::size_t n = tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);
+  print_line("untangle job: " + std::to_string(n) + (n == 1 ? " thread" : " threads"));
   Plan plan = ga.plan(ops);
   Store store(ga.cache_dir());
   make_directories(store.root() + "/jobs");

@@ -219,7 +219,7 @@ TEST_CASE("fake slurm: a last wave that cannot fill the cluster asks for the cor
       const std::string task = task_of(r.out, "add[i=" + std::to_string(i) + "]");
       tasks.insert(task);
       const bool wide = i > c.instances - c.wider;
-      CHECK_CONTAINS(test::job_log(slurm.dir / "cache", task), wide ? "untangle job: 2 threads" : "untangle job: 1 threads");
+      CHECK_CONTAINS(test::job_log(slurm.dir / "cache", task), wide ? "untangle job: 2 threads" : "untangle job: 1 thread\n");
     }
     CHECK(tasks.size() == static_cast<std::size_t>(c.instances));  // still a task per instance
     CHECK(count_of(slurm.calls(), "sbatch ") == (c.wider > 0 ? 2 : 1));  // the array[, its last wave]
