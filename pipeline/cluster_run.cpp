@@ -155,11 +155,19 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
     if (!capacity.count(r.partition)) capacity[r.partition] = slurm.capacity(r.partition);
     return capacity[r.partition];
   };
+  std::size_t max_array = 0;  // tasks per array: ours, or fewer where the cluster says so
+  auto array_limit = [&] {
+    if (max_array == 0) {
+      const std::size_t cluster = slurm.max_array_size();
+      max_array = cluster ? std::min(co.max_array, cluster) : co.max_array;
+    }
+    return max_array;
+  };
   auto slots_for = [&](const Resources& r) -> std::size_t {
     const std::size_t cpus = capacity_of(r).cpus;
-    return cpus == 0 ? co.max_array : std::max<std::size_t>(1, cpus / static_cast<std::size_t>(std::max(1, r.cpus)));
+    return cpus == 0 ? array_limit() : std::max<std::size_t>(1, cpus / static_cast<std::size_t>(std::max(1, r.cpus)));
   };
-  auto tasks_max_for = [&](const Resources& r) { return std::min(co.max_array, co.tasks_per_slot * slots_for(r)); };
+  auto tasks_max_for = [&](const Resources& r) { return std::min(array_limit(), co.tasks_per_slot * slots_for(r)); };
   auto submit = [&](const Resources& r, const std::vector<std::size_t>& list) {
     const std::vector<std::string> flags = sbatch_flags(r);
     const std::size_t tasks_max = tasks_max_for(r);

@@ -160,6 +160,15 @@ Slurm::Capacity Slurm::capacity(const std::string& partition) {
   return c;
 }
 
+std::size_t Slurm::max_array_size() {
+  Result r = call({"scontrol", "show", "config"}, 2);
+  if (!r.ok) return 0;
+  for (const auto& l : lines(r.out))  // "MaxArraySize            = 1001"
+    if (l.rfind("MaxArraySize", 0) == 0 && l.find('=') != std::string::npos)
+      return std::strtoul(l.c_str() + l.find('=') + 1, nullptr, 10);
+  return 0;
+}
+
 void Slurm::cancel(const std::vector<std::string>& ids) {
   if (ids.empty()) return;
   std::vector<std::string> argv{"scancel"};

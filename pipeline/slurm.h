@@ -45,6 +45,9 @@ class Slurm {
   };
   Capacity capacity(const std::string& partition);
 
+  // Slurm's MaxArraySize (a job array's indices stay below it); 0 when scontrol cannot say.
+  std::size_t max_array_size();
+
   // The environment for Slurm's commands: untangle's without SLURM_* (a driver inside an
   // allocation must not pass its own allocation on to the jobs it submits), SLURM_CONF kept.
   static std::vector<std::string> clean_environment();

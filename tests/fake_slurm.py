@@ -13,6 +13,7 @@ Files in $FAKE_SLURM the test writes:
                 down (fails without submitting)
   no_accounting sacct answers as it does where accounting is off
   cpus          what sinfo reports (default 2)
+  max_array_size  Slurm's MaxArraySize (default 1001): sbatch refuses larger arrays
 Files it writes: calls (each command line), env-<job> (SLURM_* variables sbatch saw),
 <log> of each task as the script's --output names it.
 """
@@ -63,9 +64,12 @@ def sbatch(args, state):
     if fate == "down":
         sys.stderr.write("sbatch: error: Batch job submission failed: Unable to contact slurm controller\n")
         return 1
+    last = int(opt.get("array", "0-0").split("-")[1])
+    if last >= max_array_size():
+        sys.stderr.write("sbatch: error: Batch job submission failed: Invalid job array specification\n")
+        return 1
     jid = str(state["next"])
     state["next"] += 1
-    last = int(opt.get("array", "0-0").split("-")[1])
     with open(path("env-" + jid), "w") as f:
         f.write("".join(f"{k}={v}\n" for k, v in sorted(os.environ.items()) if k.startswith("SLURM_")))
     for t in range(last + 1):
@@ -133,7 +137,14 @@ def sacct(args, state):
     return 0
 
 
+def max_array_size():
+    return int(open(path("max_array_size")).read()) if os.path.exists(path("max_array_size")) else 1001
+
+
 def scontrol(args, state):
+    if args[:2] == ["show", "config"]:
+        print(f"MaxArraySize            = {max_array_size()}\nMaxJobCount             = 10000")
+        return 0
     tid = args[2]
     task = known(tid, state)
     if not task:

@@ -195,6 +195,22 @@ TEST_CASE("fake slurm: an array has a task per instance up to four per slot, pas
   }
 }
 
+TEST_CASE("fake slurm: arrays stay within the cluster's MaxArraySize") {
+  FakeSlurm slurm;
+  slurm.set("cpus", "2");
+  slurm.set("max_array_size", "3");  // indices 0-2: the 8 tasks that 2 CPUs allow would be refused
+  test::write_file(slurm.dir / "g.yaml", "sweep: {i: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}\nvars: {i: 0}\nnodes:\n"
+                                         "  one: {op: constant, params: {value: 1}}\n"
+                                         "  add: {op: add, inputs: {a: one.y}, params: {c: \"${i}\"}, where: cluster}\n");
+  const auto r = slurm.run(kRun);
+  CHECK_MESSAGE(r.code == 0, r.out << r.err);
+  CHECK(count_of(r.out, "  ran     add[") == 10);
+  std::set<std::string> tasks;
+  for (int i = 1; i <= 10; ++i) tasks.insert(task_of(r.out, "add[i=" + std::to_string(i) + "]"));
+  CHECK(tasks.size() == 3);  // one array of three tasks, sharing the ten instances
+  CHECK_CONTAINS(slurm.calls(), "scontrol show config");
+}
+
 TEST_CASE("fake slurm: a last wave that cannot fill the cluster asks for the cores it would leave idle") {
   struct Case {
     int cpus, instances, wider;  // the instances that ask for 2 cores: the last `wider`
