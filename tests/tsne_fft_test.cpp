@@ -72,6 +72,25 @@ TEST_CASE("tsne fft: repulsion and Z agree with the exact sums, closely with a f
   }
 }
 
+TEST_CASE("tsne fft: two points in one box repel each other along their separation, less as they meet") {
+  // Far corners make the grid's boxes width 1, so the pair shares a box and the interpolation
+  // is at its coarsest. Whatever the grid, the interpolated kernel multiplies the pair's exact
+  // separation: their relative force is parallel to it and shrinks with it, as the exact
+  // 2·q²·(y_a − y_b) does. The far points push both alike, to well below the pair's force.
+  for (const double d : {1e-1, 1e-2, 1e-3}) {
+    CAPTURE(d);
+    const double ax = 0.31, ay = 0.17, sx = 0.6 * d, sy = 0.8 * d;
+    const std::vector<double> y{-30, -30, 30, -30, -30, 30, 30, 30, ax, ay, ax + sx, ay + sy};
+    std::vector<double> force;
+    tsne::FftRepulsion().compute(y, force);
+    const double fx = force[8] - force[10], fy = force[9] - force[11];  // on a, minus on b
+    const double along = -(fx * sx + fy * sy) / (d * d), across = (fx * sy - fy * sx) / (d * d);
+    const double q = 1 / (1 + d * d);
+    CHECK(along == doctest::Approx(2 * q * q).epsilon(0.02));
+    CHECK(std::abs(across) < 1e-3 * along);
+  }
+}
+
 TEST_CASE("tsne fft: with every point a neighbour, the gradient and KL are close to exact") {
   const std::size_t n = 200, d = 4;
   const auto x = uniform_points(n, d, 4, 5);

@@ -1,8 +1,8 @@
 // FFT-accelerated interpolation t-SNE (Linderman et al., "Fast interpolation-based t-SNE for
 // improved visualization of single-cell RNA-seq data", Nature Methods 2019). The repulsion of
-// every point on every other goes through a grid: each point's unit charge is spread onto the
-// equispaced nodes of its box by Lagrange interpolation, the kernels are convolved with the
-// grid's charges by FFT, and the potentials are interpolated back at the points. O(n + G log G)
+// every point on every other goes through a grid: each point's charges (1 and its coordinates)
+// are spread onto the equispaced nodes of its box by Lagrange interpolation, convolved with the
+// kernels by FFT, and the potentials are interpolated back at the points. O(n + G log G)
 // per iteration for G grid nodes, whose number grows with the embedding's extent, not with n.
 #pragma once
 #include <cstddef>
