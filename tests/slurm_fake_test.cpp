@@ -53,6 +53,23 @@ const char* kGraph = R"(nodes:
 
 const std::string kRun = "run g.yaml --cache cache --executor slurm --poll-max 0.2 --fs-latency 1";
 
+// A sweep of `instances` cluster instances, add[i=1] … add[i=N], fed by one local constant.
+std::string sweep_graph(int instances) {
+  std::string graph = "sweep: {i: [";
+  for (int i = 1; i <= instances; ++i) graph += (i > 1 ? ", " : "") + std::to_string(i);
+  return graph + "]}\nvars: {i: 0}\nnodes:\n  one: {op: constant, params: {value: 1}}\n"
+                 "  add: {op: add, inputs: {a: one.y}, params: {c: \"${i}\"}, where: cluster}\n";
+}
+
+// The task that computed each instance of sweep_graph's add, in order of i.
+std::vector<std::string> sweep_tasks(const std::string& log, int instances) {
+  std::vector<std::string> tasks;
+  for (int i = 1; i <= instances; ++i) tasks.push_back(task_of(log, "add[i=" + std::to_string(i) + "]"));
+  return tasks;
+}
+
+std::size_t distinct(const std::vector<std::string>& tasks) { return std::set<std::string>(tasks.begin(), tasks.end()).size(); }
+
 }  // namespace
 
 TEST_CASE("fake slurm: TIMEOUT, NODE_FAIL, PREEMPTED and CANCELLED each fail their instance with the state and what to do") {
@@ -181,16 +198,11 @@ TEST_CASE("fake slurm: an array has a task per instance up to four per slot, pas
     CAPTURE(cpus);
     FakeSlurm slurm;
     slurm.set("cpus", std::to_string(cpus));
-    std::string graph = "sweep: {i: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}\nvars: {i: 0}\nnodes:\n"
-                        "  one: {op: constant, params: {value: 1}}\n"
-                        "  add: {op: add, inputs: {a: one.y}, params: {c: \"${i}\"}, where: cluster}\n";
-    test::write_file(slurm.dir / "g.yaml", graph);
+    test::write_file(slurm.dir / "g.yaml", sweep_graph(10));
     const auto r = slurm.run(kRun);
     CHECK_MESSAGE(r.code == 0, r.out << r.err);
-    std::set<std::string> tasks;
-    for (int i = 1; i <= 10; ++i) tasks.insert(task_of(r.out, "add[i=" + std::to_string(i) + "]"));
     // 1 CPU (counted once, though its node is in two partitions): 4 tasks; 2 CPUs: 8.
-    CHECK(tasks.size() == static_cast<std::size_t>(4 * cpus));
+    CHECK(distinct(sweep_tasks(r.out, 10)) == static_cast<std::size_t>(4 * cpus));
     CHECK(count_of(r.out, "  ran     add[") == 10);
   }
 }
@@ -199,15 +211,11 @@ TEST_CASE("fake slurm: arrays stay within the cluster's MaxArraySize") {
   FakeSlurm slurm;
   slurm.set("cpus", "2");
   slurm.set("max_array_size", "3");  // indices 0-2: the 8 tasks that 2 CPUs allow would be refused
-  test::write_file(slurm.dir / "g.yaml", "sweep: {i: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}\nvars: {i: 0}\nnodes:\n"
-                                         "  one: {op: constant, params: {value: 1}}\n"
-                                         "  add: {op: add, inputs: {a: one.y}, params: {c: \"${i}\"}, where: cluster}\n");
+  test::write_file(slurm.dir / "g.yaml", sweep_graph(10));
   const auto r = slurm.run(kRun);
   CHECK_MESSAGE(r.code == 0, r.out << r.err);
   CHECK(count_of(r.out, "  ran     add[") == 10);
-  std::set<std::string> tasks;
-  for (int i = 1; i <= 10; ++i) tasks.insert(task_of(r.out, "add[i=" + std::to_string(i) + "]"));
-  CHECK(tasks.size() == 3);  // one array of three tasks, sharing the ten instances
+  CHECK(distinct(sweep_tasks(r.out, 10)) == 3);  // one array of three tasks, sharing the ten instances
   CHECK_CONTAINS(slurm.calls(), "scontrol show config");
 }
 
@@ -222,22 +230,16 @@ TEST_CASE("fake slurm: a last wave that cannot fill the cluster asks for the cor
     CAPTURE(c.instances);
     FakeSlurm slurm;
     slurm.set("cpus", std::to_string(c.cpus));
-    std::string graph = "sweep: {i: [";
-    for (int i = 1; i <= c.instances; ++i) graph += (i > 1 ? ", " : "") + std::to_string(i);
-    graph += "]}\nvars: {i: 0}\nnodes:\n  one: {op: constant, params: {value: 1}}\n"
-             "  add: {op: add, inputs: {a: one.y}, params: {c: \"${i}\"}, where: cluster}\n";
-    test::write_file(slurm.dir / "g.yaml", graph);
+    test::write_file(slurm.dir / "g.yaml", sweep_graph(c.instances));
     const auto r = slurm.run(kRun);
     CHECK_MESSAGE(r.code == 0, r.out << r.err);
-    std::set<std::string> tasks;
+    const auto tasks = sweep_tasks(r.out, c.instances);
     for (int i = 1; i <= c.instances; ++i) {
       CAPTURE(i);
-      const std::string task = task_of(r.out, "add[i=" + std::to_string(i) + "]");
-      tasks.insert(task);
       const bool wide = i > c.instances - c.wider;
-      CHECK_CONTAINS(test::job_log(slurm.dir / "cache", task), wide ? "untangle job: 2 threads" : "untangle job: 1 thread\n");
+      CHECK_CONTAINS(test::job_log(slurm.dir / "cache", tasks[i - 1]), wide ? "untangle job: 2 threads" : "untangle job: 1 thread\n");
     }
-    CHECK(tasks.size() == static_cast<std::size_t>(c.instances));  // still a task per instance
+    CHECK(distinct(tasks) == static_cast<std::size_t>(c.instances));  // still a task per instance
     CHECK(count_of(slurm.calls(), "sbatch ") == (c.wider > 0 ? 2 : 1));  // the array[, its last wave]
   }
 }

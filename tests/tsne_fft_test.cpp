@@ -1,6 +1,5 @@
 // The FFT-interpolated t-SNE against exact sums, and the op's options around it.
 #include <doctest/doctest.h>
-#include <oneapi/tbb/global_control.h>
 
 #include <cmath>
 
@@ -15,15 +14,9 @@
 using namespace untangle;
 using test::clusters;
 using test::squared_distances;
+using test::uniform_points;
 
 namespace {
-
-std::vector<double> uniform_points(std::size_t n, std::size_t d, double side, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<double> v(n * d);
-  for (auto& x : v) x = (rng.uniform() - 0.5) * side;
-  return v;
-}
 
 // Σ_{j≠i} q_ij² (y_i − y_j) into force, and Z, term by term.
 double exact_repulsion(const std::vector<double>& y, std::vector<double>& force) {
@@ -115,11 +108,7 @@ TEST_CASE("tsne fft: separates clusters, survives duplicate points, and ignores 
   OpContext ctx;
   ctx.inputs["x"] = {x};
   ctx.params = test::tsne_params("method: fft, iterations: 150");  // early exaggeration only: the grid dominates the time
-  Outputs many = tsne_op().run(ctx), one;
-  {
-    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
-    one = tsne_op().run(ctx);
-  }
+  const auto [many, one] = test::tsne_on_many_threads_and_one(ctx);
   CHECK(many.at("points").digest() == one.at("points").digest());
   CHECK(many.at("kl").digest() == one.at("kl").digest());
   const float* p = many.at("points").data<float>();

@@ -1,17 +1,28 @@
 // Inputs shared by the t-SNE tests: points, their distances, labelled clusters, the op's params,
-// and the neighbourhood hit of a layout.
+// the op run on many threads and on one, and the neighbourhood hit of a layout.
 #pragma once
+#include <oneapi/tbb/global_control.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nodes/common/random.h"
 #include "nodes/metrics/ops.h"
+#include "nodes/projection/ops.h"
 #include "pipeline/schema.h"
 
 namespace untangle::test {
+
+// n points in d dimensions, uniform in a cube of the given side centred on the origin.
+inline std::vector<double> uniform_points(std::size_t n, std::size_t d, double side, std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<double> v(n * d);
+  for (auto& x : v) x = (rng.uniform() - 0.5) * side;
+  return v;
+}
 
 inline std::vector<double> squared_distances(const std::vector<double>& x, std::size_t n, std::size_t d) {
   std::vector<double> sq(n * n);
@@ -40,6 +51,13 @@ inline YAML::Node tsne_params(const std::string& changes) {
                             "late_exaggeration_start: 250}");
   for (const auto& kv : YAML::Load("{" + changes + "}")) p[kv.first.as<std::string>()] = kv.second;
   return p;
+}
+
+// The tsne op on ctx run as TBB pleases and on one thread, to be compared bit for bit.
+inline std::pair<Outputs, Outputs> tsne_on_many_threads_and_one(OpContext& ctx) {
+  Outputs many = tsne_op().run(ctx);
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
+  return {std::move(many), tsne_op().run(ctx)};
 }
 
 // The neighbourhood hit (k = 6) of a layout.

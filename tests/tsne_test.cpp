@@ -10,26 +10,14 @@
 #include "nodes/projection/tsne_core.h"
 #include "tests/tsne_inputs.h"
 
-#include <oneapi/tbb/global_control.h>
-
 using namespace untangle;
 using test::clusters;
 using test::squared_distances;
-
-namespace {
-
-std::vector<double> random_points(std::size_t n, std::size_t d, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<double> v(n * d);
-  for (auto& x : v) x = rng.uniform() * 4 - 2;
-  return v;
-}
-
-}  // namespace
+using test::uniform_points;
 
 TEST_CASE("tsne: affinities are symmetric, sum to 1, and each row has the asked perplexity") {
   const std::size_t n = 40;
-  const auto sq = squared_distances(random_points(n, 3, 1), n, 3);
+  const auto sq = squared_distances(uniform_points(n, 3, 4, 1), n, 3);
   const auto p = tsne::joint_probabilities(sq, n, 10);
   double total = 0;
   for (std::size_t i = 0; i < n; ++i)
@@ -51,8 +39,8 @@ TEST_CASE("tsne: affinities are symmetric, sum to 1, and each row has the asked 
 
 TEST_CASE("tsne: the exact gradient is the derivative of the KL divergence") {
   const std::size_t n = 12;
-  const auto p = tsne::joint_probabilities(squared_distances(random_points(n, 4, 2), n, 4), n, 4);
-  auto y = random_points(n, 2, 3);
+  const auto p = tsne::joint_probabilities(squared_distances(uniform_points(n, 4, 4, 2), n, 4), n, 4);
+  auto y = uniform_points(n, 2, 4, 3);
   const auto g = tsne::gradient(p, y, n, 1.0);
   const double eps = 1e-6;
   for (std::size_t k = 0; k < 2 * n; ++k) {
@@ -75,23 +63,12 @@ TEST_CASE("tsne: the KL divergence matches a direct computation") {
 }
 
 TEST_CASE("tsne: separated clusters stay separated, on one thread as on many") {
-  Rng rng(4);
-  const std::size_t n = 90;
-  Tensor x = Tensor::zeros<float>({n, 5});
-  Tensor labels = Tensor::zeros<std::int32_t>({n});
-  for (std::size_t i = 0; i < n; ++i) {
-    labels.data<std::int32_t>()[i] = static_cast<std::int32_t>(i % 3);
-    for (std::size_t c = 0; c < 5; ++c)
-      x.data<float>()[i * 5 + c] = static_cast<float>((c == i % 3 ? 10.0 : 0.0) + rng.uniform());
-  }
+  Tensor x, labels;
+  clusters(90, x, labels);
   OpContext ctx;
   ctx.inputs["x"] = {x};
   ctx.params = test::tsne_params("iterations: 1000, method: exact");
-  Outputs a = tsne_op().run(ctx), b;
-  {
-    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
-    b = tsne_op().run(ctx);
-  }
+  const auto [a, b] = test::tsne_on_many_threads_and_one(ctx);
   CHECK(a.at("points").digest() == b.at("points").digest());
   CHECK(a.at("kl").shape == std::vector<std::size_t>{20});
   CHECK(a.at("kl").data<double>()[19] < a.at("kl").data<double>()[5]);
@@ -110,7 +87,7 @@ double norm(const std::vector<double>& v) {
 
 TEST_CASE("tsne: nearest neighbours agree with a direct search, nearest first") {
   const std::size_t n = 300, d = 7, k = 12;
-  const auto x = random_points(n, d, 6);
+  const auto x = uniform_points(n, d, 4, 6);
   const auto sq = squared_distances(x, n, d);
   std::vector<std::uint32_t> index;
   std::vector<double> found;
@@ -129,7 +106,7 @@ TEST_CASE("tsne: nearest neighbours agree with a direct search, nearest first") 
 
 TEST_CASE("tsne: with every point a neighbour and theta 0, Barnes-Hut gives the exact gradient and KL") {
   const std::size_t n = 25, d = 4;
-  const auto x = random_points(n, d, 7);
+  const auto x = uniform_points(n, d, 4, 7);
   // 3 · perplexity ≥ n - 1: the sparse P holds every pair, so it must equal the dense one.
   const double perplexity = 9;
   const auto dense = tsne::joint_probabilities(squared_distances(x, n, d), n, perplexity);
@@ -138,7 +115,7 @@ TEST_CASE("tsne: with every point a neighbour and theta 0, Barnes-Hut gives the 
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t t = sparse.row_start[i]; t < sparse.row_start[i + 1]; ++t)
       CHECK(sparse.val[t] == doctest::Approx(dense[i * n + sparse.col[t]]).epsilon(1e-12));
-  const auto y = random_points(n, 2, 8);
+  const auto y = uniform_points(n, 2, 4, 8);
   for (double exaggeration : {1.0, 12.0}) {
     const auto exact = tsne::gradient(dense, y, n, exaggeration);
     const auto bh = tsne::bh_gradient(sparse, y, exaggeration, 0.0);
@@ -150,11 +127,11 @@ TEST_CASE("tsne: with every point a neighbour and theta 0, Barnes-Hut gives the 
 
 TEST_CASE("tsne: Barnes-Hut's repulsion approximates the exact one, more closely as theta shrinks") {
   const std::size_t n = 400, d = 3;
-  const auto x = random_points(n, d, 9);
+  const auto x = uniform_points(n, d, 4, 9);
   const double perplexity = 140;  // 3 · 140 ≥ n - 1: all pairs, so only the repulsion is approximated
   const auto dense = tsne::joint_probabilities(squared_distances(x, n, d), n, perplexity);
   const auto sparse = tsne::sparse_joint_probabilities(x, n, d, perplexity);
-  auto y = random_points(n, 2, 10);
+  auto y = uniform_points(n, 2, 4, 10);
   for (auto& c : y) c *= 20;  // spread out, as an embedding is after a few hundred steps
   const auto exact = tsne::gradient(dense, y, n, 1.0);
   double previous = 1;
@@ -177,12 +154,7 @@ TEST_CASE("tsne: Barnes-Hut separates clusters, survives duplicate points, and i
   OpContext ctx;
   ctx.inputs["x"] = {x};
   ctx.params = test::tsne_params("iterations: 500, method: barnes_hut");
-  Outputs many = tsne_op().run(ctx);
-  Outputs one;
-  {
-    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
-    one = tsne_op().run(ctx);
-  }
+  const auto [many, one] = test::tsne_on_many_threads_and_one(ctx);
   CHECK(many.at("points").digest() == one.at("points").digest());
   const float* p = many.at("points").data<float>();
   for (std::size_t k = 0; k < 300; ++k) REQUIRE(std::isfinite(p[k]));
@@ -225,7 +197,7 @@ TEST_CASE("tsne: a NaN is refused also when the input is reduced first") {
 TEST_CASE("tsne: the descent is scikit-learn's: two phases, the second from no velocity and unit gains") {
   // An independent run of scikit-learn's _gradient_descent, twice, on the exact gradient.
   const std::size_t n = 30, d = 4, iterations = 300, exploration = 250;
-  const std::vector<double> xs = random_points(n, d, 11);
+  const std::vector<double> xs = uniform_points(n, d, 4, 11);
   Tensor x = Tensor::zeros<double>({n, d});
   std::copy(xs.begin(), xs.end(), x.data<double>());
   const auto p = tsne::joint_probabilities(squared_distances(xs, n, d), n, 5);
