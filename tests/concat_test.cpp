@@ -56,4 +56,5 @@ TEST_CASE("concat: inputs of another type or row shape, or a scalar, are errors 
   CHECK(error_of([] { join({rows(2, 0), Tensor::zeros<std::int32_t>({4})}); }) ==
         "part1.y has rows of shape [] but part0.y has rows of shape [2]");
   CHECK(error_of([] { join({Tensor::scalar(1.0)}); }) == "part0.y is a scalar; concat joins rows (first axis)");
+  CHECK_CONTAINS(error_of([] { join({Tensor::zeros<double>({4}), Tensor::scalar(1.0)}); }), "part1.y has rows of shape");
 }

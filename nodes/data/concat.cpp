@@ -1,11 +1,16 @@
-#include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 #include "nodes/data/ops.h"
 
 namespace untangle {
 
 namespace {
+
+// The shape past the first axis; a scalar's is its own (empty) shape.
+std::vector<std::size_t> row_shape(const Tensor& t) {
+  return {t.shape.begin() + (t.shape.empty() ? 0 : 1), t.shape.end()};
+}
 
 Outputs run(OpContext& ctx) {
   const auto& xs = ctx.inputs.at("x");
@@ -23,10 +28,9 @@ Outputs run(OpContext& ctx) {
     if (t.dtype != first.dtype)
       throw std::runtime_error(labels[k] + " is " + dtype_name(t.dtype) + " but " + labels[0] + " is " +
                                dtype_name(first.dtype));
-    if (t.shape.size() != first.shape.size() || !std::equal(t.shape.begin() + 1, t.shape.end(), first.shape.begin() + 1))
-      throw std::runtime_error(labels[k] + " has rows of shape " + shape_string(std::vector<std::size_t>(t.shape.begin() + (t.shape.empty() ? 0 : 1), t.shape.end())) +
-                               " but " + labels[0] + " has rows of shape " +
-                               shape_string(std::vector<std::size_t>(first.shape.begin() + 1, first.shape.end())));
+    if (t.shape.empty() || row_shape(t) != row_shape(first))
+      throw std::runtime_error(labels[k] + " has rows of shape " + shape_string(row_shape(t)) + " but " + labels[0] +
+                               " has rows of shape " + shape_string(row_shape(first)));
     out.shape[0] += t.shape[0];
     if (t.dtype == DType::str)
       out.strings.insert(out.strings.end(), t.strings.begin(), t.strings.end());
