@@ -1,6 +1,8 @@
 #include "nodes/nn/kernels.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -44,12 +46,10 @@ const Kernels& choose() {
   Isa isa = cpu_isa();
   if (const char* env = std::getenv("UNTANGLE_ISA"); env && *env) {
     const std::string want = env;
-    Isa asked;
-    if (want == "generic") asked = Isa::generic;
-    else if (want == "avx2") asked = Isa::avx2;
-    else if (want == "avx512") asked = Isa::avx512;
-    else throw std::runtime_error("UNTANGLE_ISA=" + want + ": expected generic, avx2 or avx512");
-    if (static_cast<int>(asked) < static_cast<int>(isa)) isa = asked;
+    const Isa all[] = {Isa::generic, Isa::avx2, Isa::avx512};
+    const Isa* asked = std::find_if(std::begin(all), std::end(all), [&](Isa i) { return want == isa_name(i); });
+    if (asked == std::end(all)) throw std::runtime_error("UNTANGLE_ISA=" + want + ": expected generic, avx2 or avx512");
+    if (static_cast<int>(*asked) < static_cast<int>(isa)) isa = *asked;
   }
   return *kernels_for(isa);
 }
