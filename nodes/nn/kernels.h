@@ -14,10 +14,13 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "nodes/numeric/isa.h"
+
 namespace untangle::nn {
 
-enum class Isa { generic, avx2, avx512 };
-const char* isa_name(Isa isa);
+using num::Isa;
+using num::isa_name;
+using num::cpu_isa;
 
 // One convolution over a chunk of samples whose input is already padded: valid windows of
 // kh×kw over x [n, H, W, C] with `stride` give y [n, OH, OW, F] from weights [kh·kw·C, F].
@@ -46,15 +49,12 @@ struct Kernels {
   void (*sigmoid)(float* v, std::size_t n);
 };
 
-// The kernels in use: the widest the CPU runs, or those UNTANGLE_ISA names (generic, avx2,
-// avx512; never wider than the CPU runs). Chosen once per process.
+// The kernels in use: those of num::active_isa().
 const Kernels& kernels();
 // A given set, or null when the CPU cannot run it; for tests.
 const Kernels* kernels_for(Isa isa);
 // The AVX2 kernels with the AVX-512 kernels' tile sizes, or null without AVX2; for tests.
 const Kernels* avx2_tiled_as_avx512();
-// What the CPU runs, ignoring UNTANGLE_ISA.
-Isa cpu_isa();
 
 inline std::size_t round_up(std::size_t v, std::size_t m) { return (v + m - 1) / m * m; }
 

@@ -1,0 +1,19 @@
+// The eigen-decomposition of a real symmetric matrix, computed the same way on every machine:
+// Householder reduction to tridiagonal form, then the implicit QL algorithm with Wilkinson shifts,
+// in one fixed sequence of IEEE-754 operations (no BLAS or LAPACK, whose kernels depend on the CPU).
+#pragma once
+#include <cstddef>
+#include <vector>
+
+namespace untangle::num {
+
+struct SymmetricEigen {
+  std::vector<double> values;   // n, ascending
+  std::vector<double> vectors;  // n×n row-major: column j is the unit eigenvector of values[j]
+};
+
+// a: n×n row-major, symmetric (only its lower triangle is read). Throws std::runtime_error if
+// the iteration does not converge.
+SymmetricEigen symmetric_eigen(const double* a, std::size_t n);
+
+}  // namespace untangle::num
