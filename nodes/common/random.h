@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "nodes/numeric/elementary.h"
 namespace untangle {
 
 class Rng {
@@ -46,7 +47,7 @@ class Rng {
   // Standard normal by Box–Muller (one draw per call, the sine half discarded).
   double normal() {
     const double u1 = 1.0 - uniform(), u2 = uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * M_PI * u2);
+    return std::sqrt(-2.0 * num::log(u1)) * num::cos(2 * M_PI * u2);
   }
 
  private:

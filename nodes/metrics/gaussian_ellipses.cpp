@@ -4,6 +4,7 @@
 #include "nodes/metrics/classes.h"
 #include "nodes/metrics/geometry.h"
 #include "nodes/metrics/ops.h"
+#include "nodes/numeric/elementary.h"
 
 namespace untangle {
 
@@ -38,12 +39,15 @@ Polygon ellipse(const Gaussian& g, double scale, int vertices = 720) {
   const double half = (g.sxx + g.syy) / 2, diff = (g.sxx - g.syy) / 2;
   const double root = std::sqrt(diff * diff + g.sxy * g.sxy);
   const double a = scale * std::sqrt(std::max(half + root, 0.0)), b = scale * std::sqrt(std::max(half - root, 0.0));
-  const double theta = 0.5 * std::atan2(2 * g.sxy, g.sxx - g.syy);
-  const double c = std::cos(theta), s = std::sin(theta);
+  const double theta = 0.5 * num::atan2(2 * g.sxy, g.sxx - g.syy);
+  double c, s;
+  num::sincos(theta, s, c);
   Polygon poly;
   for (int v = vertices; v >= 0; --v) {  // clockwise, closed: Boost.Geometry's default polygon
     const double t = 2 * M_PI * (v % vertices) / vertices;
-    const double u = a * std::cos(t), w = b * std::sin(t);
+    double ct, st;
+    num::sincos(t, st, ct);
+    const double u = a * ct, w = b * st;
     poly.outer().push_back(BPoint(g.mx + c * u - s * w, g.my + s * u + c * w));
   }
   return poly;
@@ -54,7 +58,7 @@ double bhattacharyya(const Gaussian& p, const Gaussian& q) {
   const double det = sxx * syy - sxy * sxy;
   const double dx = p.mx - q.mx, dy = p.my - q.my;
   const double mahalanobis = (syy * dx * dx - 2 * sxy * dx * dy + sxx * dy * dy) / det;
-  return mahalanobis / 8 + 0.5 * std::log(det / std::sqrt(p.det() * q.det()));
+  return mahalanobis / 8 + 0.5 * num::log(det / std::sqrt(p.det() * q.det()));
 }
 
 Outputs run(OpContext& ctx) {

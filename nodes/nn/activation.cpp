@@ -1,6 +1,7 @@
 #include "nodes/nn/activation.h"
 
 #include "nodes/nn/kernels.h"
+#include "nodes/numeric/elementary.h"
 
 #include <algorithm>
 #include <cmath>
@@ -39,14 +40,14 @@ void activate(Act a, float* v, std::size_t n, std::size_t width) {
       for (std::size_t i = 0; i < total; ++i) v[i] = std::max(v[i], 0.0f);
       return;
     case Act::tanh:
-      for (std::size_t i = 0; i < total; ++i) v[i] = std::tanh(v[i]);
+      for (std::size_t i = 0; i < total; ++i) v[i] = static_cast<float>(num::tanh(v[i]));
       return;
     case Act::softmax:
       for (std::size_t r = 0; r < n; ++r) {
         float* row = v + r * width;
         const float m = *std::max_element(row, row + width);  // shift: exp never overflows
         float sum = 0;
-        for (std::size_t j = 0; j < width; ++j) sum += row[j] = std::exp(row[j] - m);
+        for (std::size_t j = 0; j < width; ++j) sum += row[j] = static_cast<float>(num::exp(row[j] - m));
         for (std::size_t j = 0; j < width; ++j) row[j] /= sum;
       }
       return;

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "nodes/nn/blas.h"
+#include "nodes/numeric/gemm.h"
 
 namespace untangle::nn {
 
@@ -24,7 +24,8 @@ void Dense::init(Rng& rng) { initialise(init_, kernel_.value, in_shape[0], units
 void Dense::forward(const float* x, float* y, std::size_t n, Scratch&, const Pass&) const {
   const std::size_t in = in_shape[0];
   for (std::size_t r = 0; r < n; ++r) std::copy(bias_.value.begin(), bias_.value.end(), y + r * units_);
-  gemm(false, false, n, units_, in, 1.0f, x, kernel_.value.data(), 1.0f, y);
+  // Each output's chain starts from its bias and takes the inputs in order (numeric/gemm.h).
+  num::gemm({num::Op::none, num::Op::none, n, units_, in, in, units_, units_, true}, x, kernel_.value.data(), y);
   activate(act_, y, n, units_);
 }
 
@@ -34,11 +35,13 @@ void Dense::backward(const float* x, const float* y, const float* dy, float* dx,
   s.f.resize(n * units_);
   float* dz = s.f.data();
   activate_backward(act_, y, dy, dz, n, units_);
-  gemm(true, false, in, units_, n, 1.0f, x, dz, 1.0f, grads[0].data());  // dW += xᵀ dz
+  // dW += xᵀ dz, each weight's chain through the chunk's samples in order.
+  num::gemm({num::Op::transpose, num::Op::none, in, units_, n, in, units_, units_, true}, x, dz, grads[0].data());
   float* db = grads[1].data();
   for (std::size_t r = 0; r < n; ++r)
     for (std::size_t j = 0; j < units_; ++j) db[j] += dz[r * units_ + j];
-  if (dx) gemm(false, true, n, in, units_, 1.0f, dz, kernel_.value.data(), 0.0f, dx);  // dx = dz Wᵀ
+  if (dx)  // dx = dz Wᵀ
+    num::gemm({num::Op::none, num::Op::transpose, n, in, units_, units_, units_, in, false}, dz, kernel_.value.data(), dx);
 }
 
 }  // namespace untangle::nn

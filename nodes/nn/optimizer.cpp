@@ -3,6 +3,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "nodes/numeric/elementary.h"
+
 namespace untangle::nn {
 
 namespace {
@@ -59,7 +61,7 @@ class Adam : public Optimizer {
     ensure(m_, grads);
     ensure(v_, grads);
     ++t_;
-    const double lr_t = lr_ * std::sqrt(1 - std::pow(b2_, t_)) / (1 - std::pow(b1_, t_));
+    const double lr_t = lr_ * std::sqrt(1 - num::pow(b2_, t_)) / (1 - num::pow(b1_, t_));
     const float b1 = static_cast<float>(b1_), b2 = static_cast<float>(b2_), eps = static_cast<float>(eps_);
     const float lr = static_cast<float>(lr_t);
     for (std::size_t i = 0; i < grads.size(); ++i) {

@@ -9,6 +9,7 @@
 
 #include "nodes/nn/dense.h"
 #include "nodes/nn/simple_layers.h"
+#include "nodes/numeric/elementary.h"
 
 namespace untangle::nn {
 
@@ -48,9 +49,9 @@ std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
 double softmax_cross_entropy(const float* z, std::size_t k, std::size_t y, float* p) {
   const float m = *std::max_element(z, z + k);
   double sum = 0;
-  for (std::size_t j = 0; j < k; ++j) sum += std::exp(static_cast<double>(z[j]) - m);
-  const double log_sum = std::log(sum) + m;
-  for (std::size_t j = 0; j < k; ++j) p[j] = static_cast<float>(std::exp(z[j] - log_sum));
+  for (std::size_t j = 0; j < k; ++j) sum += num::exp(static_cast<double>(z[j]) - m);
+  const double log_sum = num::log(sum) + m;
+  for (std::size_t j = 0; j < k; ++j) p[j] = static_cast<float>(num::exp(z[j] - log_sum));
   return log_sum - z[y];
 }
 

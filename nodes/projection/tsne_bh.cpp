@@ -1,6 +1,5 @@
 #include "nodes/projection/tsne_bh.h"
 
-#include <cblas.h>
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
 
@@ -9,18 +8,19 @@
 #include <limits>
 #include <numeric>
 
-#include "nodes/nn/blas.h"
+#include "nodes/numeric/elementary.h"
+#include "nodes/numeric/gemm.h"
 #include "nodes/projection/tsne_core.h"
 
 namespace untangle::tsne {
 
 void nearest_neighbours(const std::vector<double>& x, std::size_t n, std::size_t d, std::size_t k,
                         std::vector<std::uint32_t>& index, std::vector<double>& sq) {
-  nn::use_single_threaded_blas();
   index.assign(n * k, 0);
   sq.assign(n * k, 0.0);
-  std::vector<double> norm(n);
-  for (std::size_t i = 0; i < n; ++i) norm[i] = cblas_ddot(static_cast<int>(d), &x[i * d], 1, &x[i * d], 1);
+  std::vector<double> norm(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t t = 0; t < d; ++t) norm[i] += x[i * d + t] * x[i * d + t];
   // Blocks of rows against tiles of columns: |a|² + |b|² - 2a·b through one product per pair of
   // them, a tile small enough to stay in cache while its rows are scanned. The k found are then
   // measured again directly, since the product form loses digits for near pairs.
@@ -34,9 +34,7 @@ void nearest_neighbours(const std::vector<double>& x, std::size_t n, std::size_t
     for (auto& heap : heaps) heap.reserve(k);
     for (std::size_t c0 = 0; c0 < n; c0 += kTile) {
       const std::size_t cols = std::min(kTile, n - c0);
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(cols),
-                  static_cast<int>(d), 1.0, &x[r0 * d], static_cast<int>(d), &x[c0 * d], static_cast<int>(d), 0.0,
-                  dot.data(), static_cast<int>(cols));
+      num::gemm({num::Op::none, num::Op::transpose, rows, cols, d, d, d, cols, false}, &x[r0 * d], &x[c0 * d], dot.data());
       for (std::size_t r = 0; r < rows; ++r) {
         const std::size_t i = r0 + r;
         const double* row = &dot[r * cols];
@@ -369,7 +367,7 @@ double sparse_kl_divergence(const SparseP& p, const std::vector<double>& y, doub
       const std::size_t j = p.col[t];
       const double dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
       const double q = std::max(1.0 / (1.0 + dx * dx + dy * dy) / z, kTiny);
-      kl += p.val[t] * std::log(std::max(p.val[t], kTiny) / q);
+      kl += p.val[t] * num::log(std::max(p.val[t], kTiny) / q);
     }
   return kl;
 }

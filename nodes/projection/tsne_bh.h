@@ -18,8 +18,8 @@ struct SparseP {
 };
 
 // The k nearest neighbours of every row of x (n×d, row-major), itself excluded, nearest first,
-// ties broken by index; `sq` receives their squared distances. Exact (brute force through BLAS),
-// so the result does not depend on the thread count.
+// ties broken by index; `sq` receives their squared distances. Exact (brute force on the numeric
+// kernels), so the result depends neither on the thread count nor on the CPU.
 void nearest_neighbours(const std::vector<double>& x, std::size_t n, std::size_t d, std::size_t k,
                         std::vector<std::uint32_t>& index, std::vector<double>& sq);
 

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "nodes/numeric/elementary.h"
+
 namespace untangle::tsne {
 
 namespace {
@@ -13,7 +15,7 @@ constexpr double kTiny = std::numeric_limits<double>::epsilon();  // floor for p
 }
 
 void calibrate_row(const double* sq, std::size_t m, double perplexity, double* out) {
-  const double target = std::log(perplexity);
+  const double target = num::log(perplexity);
   double beta = 1.0, lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
   // Distances are measured from the nearest neighbour's: the same probabilities, but the
   // nearest term is exp(0) = 1, so no precision makes the whole row underflow.
@@ -21,11 +23,11 @@ void calibrate_row(const double* sq, std::size_t m, double perplexity, double* o
   for (int step = 0; step < 100; ++step) {
     double sum = 0, weighted = 0;
     for (std::size_t j = 0; j < m; ++j) {
-      out[j] = std::exp(-(sq[j] - nearest) * beta);
+      out[j] = num::exp(-(sq[j] - nearest) * beta);
       sum += out[j];
       weighted += (sq[j] - nearest) * out[j];
     }
-    const double entropy = std::log(sum) + beta * weighted / sum;
+    const double entropy = num::log(sum) + beta * weighted / sum;
     for (std::size_t j = 0; j < m; ++j) out[j] /= sum;
     const double diff = entropy - target;
     if (std::abs(diff) <= 1e-5) break;
@@ -69,7 +71,7 @@ double kl_divergence(const std::vector<double>& p, const std::vector<double>& y,
       if (i != j) {
         const double dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
         const double q = std::max(1.0 / (1.0 + dx * dx + dy * dy) / z, kTiny);
-        kl += p[i * n + j] * std::log(p[i * n + j] / q);
+        kl += p[i * n + j] * num::log(p[i * n + j] / q);
       }
   return kl;
 }
