@@ -1,48 +1,118 @@
-// Placeholder until the kernels land: one scalar chain per output, as gemm.h defines it.
+// Which kernel set runs, their scratch, and the parallel splits: products over tiles of C, and
+// the Gram matrix over the tiles on and above its diagonal.
 #include "nodes/numeric/gemm.h"
 
-#include <cmath>
+#include <tbb/blocked_range2d.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "nodes/numeric/gemm_impl.h"
 
 namespace untangle::num {
 
+extern const GemmKernels kGemmGeneric, kGemmAvx2, kGemmAvx512;
+
 namespace {
 
+const GemmKernels& kernels(Isa isa) {
+  if (!runs(isa)) throw std::invalid_argument(std::string("gemm: this CPU does not run the ") + isa_name(isa) + " kernels");
+  switch (isa) {
+    case Isa::avx512: return kGemmAvx512;
+    case Isa::avx2: return kGemmAvx2;
+    case Isa::generic: break;
+  }
+  return kGemmGeneric;
+}
+
+void check(const GemmShape& s) {
+  const std::size_t a_cols = s.ta == Op::none ? s.k : s.m, b_cols = s.tb == Op::none ? s.n : s.k;
+  if (s.m && s.k && s.lda < a_cols) throw std::invalid_argument("gemm: lda " + std::to_string(s.lda) + " < " + std::to_string(a_cols));
+  if (s.k && s.n && s.ldb < b_cols) throw std::invalid_argument("gemm: ldb " + std::to_string(s.ldb) + " < " + std::to_string(b_cols));
+  if (s.m && s.n && s.ldc < s.n) throw std::invalid_argument("gemm: ldc " + std::to_string(s.ldc) + " < " + std::to_string(s.n));
+}
+
+// Packing buffers, one per thread and type: a kernel never waits, so nothing else runs on its
+// thread while it uses them.
 template <class T>
-T fused(T a, T b, T c) {
-  if constexpr (sizeof(T) == 4) return __builtin_fmaf(a, b, c);
-  else return __builtin_fma(a, b, c);
+T* scratch(std::size_t size) {
+  thread_local std::vector<T> buffer;
+  if (buffer.size() < size) buffer.resize(size);
+  return buffer.data();
+}
+
+void run(const GemmKernels& k, const GemmShape& s, const float* a, const float* b, float* c) {
+  k.f32(s, a, b, c, scratch<float>(k.f32_scratch(s)));
+}
+void run(const GemmKernels& k, const GemmShape& s, const double* a, const double* b, double* c) {
+  k.f64(s, a, b, c, scratch<double>(k.f64_scratch(s)));
+}
+
+// The product restricted to C's rows [i0, i1) and columns [j0, j1): the same chains.
+template <class T>
+void block(const GemmKernels& k, GemmShape s, const T* a, const T* b, T* c, std::size_t i0, std::size_t i1,
+           std::size_t j0, std::size_t j1) {
+  a += s.ta == Op::none ? i0 * s.lda : i0;
+  b += s.tb == Op::none ? j0 : j0 * s.ldb;
+  c += i0 * s.ldc + j0;
+  s.m = i1 - i0, s.n = j1 - j0;
+  run(k, s, a, b, c);
 }
 
 template <class T>
-void reference(const GemmShape& s, const T* a, const T* b, T* c) {
-  for (std::size_t i = 0; i < s.m; ++i)
-    for (std::size_t j = 0; j < s.n; ++j) {
-      T acc = s.accumulate ? c[i * s.ldc + j] : T(0);
-      for (std::size_t p = 0; p < s.k; ++p) {
-        const T x = s.ta == Op::none ? a[i * s.lda + p] : a[p * s.lda + i];
-        const T y = s.tb == Op::none ? b[p * s.ldb + j] : b[j * s.ldb + p];
-        acc = fused(x, y, acc);
-      }
-      c[i * s.ldc + j] = acc;
-    }
+void parallel(const GemmShape& s, const T* a, const T* b, T* c) {
+  check(s);
+  const GemmKernels& k = kernels(active_isa());
+  // Tiles big enough to repay packing their part of B, at least a few per thread.
+  constexpr std::size_t rows = 96, cols = 256;
+  if (s.m * s.n * s.k < 4'000'000 || (s.m <= rows && s.n <= cols)) return run(k, s, a, b, c);
+  tbb::parallel_for(tbb::blocked_range2d<std::size_t>(0, s.m, rows, 0, s.n, cols),
+                    [&](const tbb::blocked_range2d<std::size_t>& r) {
+                      block(k, s, a, b, c, r.rows().begin(), r.rows().end(), r.cols().begin(), r.cols().end());
+                    });
 }
 
 }  // namespace
 
-void gemm(const GemmShape& s, const float* a, const float* b, float* c) { reference(s, a, b, c); }
-void gemm(const GemmShape& s, const double* a, const double* b, double* c) { reference(s, a, b, c); }
-void parallel_gemm(const GemmShape& s, const float* a, const float* b, float* c) { reference(s, a, b, c); }
-void parallel_gemm(const GemmShape& s, const double* a, const double* b, double* c) { reference(s, a, b, c); }
-void gemm(Isa, const GemmShape& s, const float* a, const float* b, float* c) { reference(s, a, b, c); }
-void gemm(Isa, const GemmShape& s, const double* a, const double* b, double* c) { reference(s, a, b, c); }
+void gemm(const GemmShape& s, const float* a, const float* b, float* c) { gemm(active_isa(), s, a, b, c); }
+void gemm(const GemmShape& s, const double* a, const double* b, double* c) { gemm(active_isa(), s, a, b, c); }
+void parallel_gemm(const GemmShape& s, const float* a, const float* b, float* c) { parallel(s, a, b, c); }
+void parallel_gemm(const GemmShape& s, const double* a, const double* b, double* c) { parallel(s, a, b, c); }
+
+void gemm(Isa isa, const GemmShape& s, const float* a, const float* b, float* c) {
+  const GemmKernels& k = kernels(isa);
+  check(s);
+  run(k, s, a, b, c);
+}
+void gemm(Isa isa, const GemmShape& s, const double* a, const double* b, double* c) {
+  const GemmKernels& k = kernels(isa);
+  check(s);
+  run(k, s, a, b, c);
+}
 
 void gram(std::size_t n, std::size_t d, const double* x, std::size_t ldx, double* c) {
-  for (std::size_t i = 0; i < d; ++i)
-    for (std::size_t j = i; j < d; ++j) {
-      double acc = 0;
-      for (std::size_t r = 0; r < n; ++r) acc = __builtin_fma(x[r * ldx + i], x[r * ldx + j], acc);
-      c[i * d + j] = c[j * d + i] = acc;
-    }
+  if (d && n && ldx < d) throw std::invalid_argument("gram: ldx " + std::to_string(ldx) + " < " + std::to_string(d));
+  const GemmKernels& k = kernels(active_isa());
+  // C = XᵀX: op(A) = Xᵀ, op(B) = X, the sum over X's rows. Each tile is a product of its own
+  // whose kernel blocks the n rows for cache.
+  const GemmShape s{Op::transpose, Op::none, d, d, n, ldx, ldx, d, false};
+  constexpr std::size_t side = 128;
+  const std::size_t blocks = (d + side - 1) / side;
+  std::vector<std::size_t> upper;  // (bi, bj) with bi <= bj, as bi · blocks + bj
+  for (std::size_t bi = 0; bi < blocks; ++bi)
+    for (std::size_t bj = bi; bj < blocks; ++bj) upper.push_back(bi * blocks + bj);
+  tbb::parallel_for(std::size_t(0), upper.size(), [&](std::size_t t) {
+    const std::size_t bi = upper[t] / blocks, bj = upper[t] % blocks;
+    const std::size_t i0 = bi * side, i1 = std::min(d, i0 + side), j0 = bj * side, j1 = std::min(d, j0 + side);
+    block(k, s, x, x, c, i0, i1, j0, j1);
+    // The mirror image below the diagonal, written from the tile just made (on a diagonal tile
+    // only its strict upper part), so that C is symmetric bit for bit.
+    for (std::size_t i = i0; i < i1; ++i)
+      for (std::size_t j = bi == bj ? i + 1 : j0; j < j1; ++j) c[j * d + i] = c[i * d + j];
+  });
 }
 
 }  // namespace untangle::num
