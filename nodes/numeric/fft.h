@@ -7,12 +7,18 @@
 #include <cstddef>
 #include <memory>
 
+#include "nodes/numeric/isa.h"
+
 namespace untangle::num {
 
-// A transform of rows × cols reals (row-major), both sizes products of 2, 3, 5 and 7.
+// A transform of rows × cols reals (row-major), both sizes products of 2, 3, 5 and 7
+// (std::invalid_argument otherwise). in and out of a call must not overlap.
 class RealFft2d {
  public:
-  RealFft2d(std::size_t rows, std::size_t cols);
+  RealFft2d(std::size_t rows, std::size_t cols);  // computed with num::active_isa()
+  // With a given instruction set, for tests (std::invalid_argument if the CPU does not run it).
+  // Every set gives the same bits.
+  RealFft2d(std::size_t rows, std::size_t cols, Isa isa);
   ~RealFft2d();
   RealFft2d(const RealFft2d&) = delete;
   RealFft2d& operator=(const RealFft2d&) = delete;
