@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <string>
 
 #include "nodes/metrics/ops.h"
@@ -227,4 +228,22 @@ TEST_CASE("plot_projection: bad points, labels and shapes are refused with a rea
   ctx = figure_inputs(true, false);
   ctx.inputs["hulls"].front() = Tensor::zeros<double>({4, 3});
   CHECK_CONTAINS(test::error_of([&] { render(ctx); }), "hulls/0 must be numeric [vertices, 2], got [4, 3]");
+}
+
+TEST_CASE("plot_projection: its key holds the font files and the versions of the libraries that draw and encode") {
+  const OpSchema op = plot_projection_op();
+  REQUIRE(op.files);
+  REQUIRE(op.key_extra);
+  const std::vector<std::string> fonts = op.files(YAML::Node());
+  REQUIRE(fonts.size() == 2);  // regular and bold
+  for (const auto& f : fonts) {
+    CHECK_MESSAGE(f.find("DejaVuSans") != std::string::npos, f);
+    CHECK(std::ifstream(f).good());
+  }
+  CHECK(fonts[0] != fonts[1]);
+  const std::string versions = op.key_extra(YAML::Node());
+  CHECK(versions.find(std::string("cairo ") + cairo_version_string() + " ") == 0);
+  for (const char* lib : {" pixman ", " freetype ", " fontconfig ", " libpng ", " zlib "})
+    CHECK_MESSAGE(versions.find(lib) != std::string::npos, versions);
+  CHECK(report_op().key_extra(YAML::Node()).find(versions) != std::string::npos);  // its PNG sprite sheets
 }

@@ -10,6 +10,7 @@
 
 #include "nodes/metrics/classes.h"
 #include "nodes/report/ops.h"
+#include "nodes/report/rendering.h"
 
 namespace untangle::plot {
 
@@ -28,7 +29,7 @@ void set_colour(cairo_t* cr, std::size_t c, double alpha) {
 
 // Text whose anchor x is its left end, or its centre when `centred`.
 void text(cairo_t* cr, const std::string& s, double x, double baseline, double size, bool bold, bool centred) {
-  cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+  cairo_select_font_face(cr, rendering::kFontFamily, CAIRO_FONT_SLANT_NORMAL,
                          bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
   cairo_set_font_size(cr, size);
   cairo_text_extents_t e;
@@ -290,6 +291,9 @@ OpSchema plot_projection_op() {
   ParamSpec point_size{"point_size", ParamType::number, "radius of a point's dot, px", "2"};
   point_size.min = 0;
   op.params = {title, width, point_size};
+  // The text's font and the drawing and encoding libraries shape the bytes too (rendering.h).
+  op.files = [](const YAML::Node&) { return rendering::font_files(); };
+  op.key_extra = [](const YAML::Node&) { return rendering::library_versions(); };
   op.run = [](OpContext& ctx) {
     const plot::Scene s = plot::scene_of(ctx);
     return Outputs{{"png", Tensor::file(plot::png_of(s))}, {"svg", Tensor::file(plot::svg_of(s))}};

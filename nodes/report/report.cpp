@@ -8,6 +8,7 @@
 
 #include "nodes/report/explorer.h"
 #include "nodes/report/ops.h"
+#include "nodes/report/rendering.h"
 
 namespace untangle {
 
@@ -227,8 +228,9 @@ OpSchema report_op() {
   op.params = {{"title", ParamType::string, "the page's title", std::nullopt}, {"intro", ParamType::string, "a paragraph under the title", "''"},
                view_titles, model_names};
   op.run = run;
-  // The explorer's script and style are compiled in: a change to them changes the page.
-  op.key_extra = [](const YAML::Node&) { return "explorer " + explorer::assets_digest(); };
+  // The explorer's script and style are compiled in: a change to them changes the page. Its
+  // sprite sheets are PNG, encoded by the libraries rendering.h names.
+  op.key_extra = [](const YAML::Node&) { return "explorer " + explorer::assets_digest() + " " + rendering::library_versions(); };
   return op;
 }
 
