@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "nodes/numeric/isa.h"
+
 namespace untangle::num {
 
 struct SymmetricEigen {
@@ -15,5 +17,9 @@ struct SymmetricEigen {
 // a: n×n row-major, symmetric (only its lower triangle is read). Throws std::runtime_error if
 // the iteration does not converge.
 SymmetricEigen symmetric_eigen(const double* a, std::size_t n);
+
+// The kernels of one instruction set that the CPU runs (the same bits as any other), and at most
+// max_sweeps QL sweeps per eigenvalue before giving up; for tests and benchmarks.
+SymmetricEigen symmetric_eigen(Isa isa, const double* a, std::size_t n, int max_sweeps = 30);
 
 }  // namespace untangle::num
