@@ -348,6 +348,25 @@ TEST_CASE("symmetric_eigen: entries of very different scale") {
   }
 }
 
+// Dense blocks of 20 and 25 on the diagonal, nothing between them: the reflection of row 19 is
+// the identity while its neighbours are not.
+std::vector<double> two_blocks() {
+  const std::size_t n = 45;
+  const std::vector<double> b = random_symmetric(20, 20), c = random_symmetric(25, 25);
+  std::vector<double> a(n * n, 0.0);
+  for (std::size_t i = 0; i < 20; ++i)
+    for (std::size_t j = 0; j < 20; ++j) a[i * n + j] = b[i * 20 + j];
+  for (std::size_t i = 0; i < 25; ++i)
+    for (std::size_t j = 0; j < 25; ++j) a[(20 + i) * n + 20 + j] = c[i * 25 + j];
+  return a;
+}
+
+TEST_CASE("symmetric_eigen: a block-diagonal matrix, whose reduction skips a reflection") {
+  const std::vector<double> a = two_blocks();
+  const SymmetricEigen r = symmetric_eigen(a.data(), 45);
+  check_against_lapack(a, 45, r);
+}
+
 TEST_CASE("symmetric_eigen: only the lower triangle is read") {
   const std::size_t n = 40;
   const std::vector<double> a = random_symmetric(n, 5);
@@ -358,9 +377,9 @@ TEST_CASE("symmetric_eigen: only the lower triangle is read") {
 }
 
 TEST_CASE("symmetric_eigen: the same bits on every run and with every instruction set the CPU runs") {
-  for (std::size_t n : {5, 33, 250}) {
+  for (std::size_t n : {5, 33, 45, 250}) {
     CAPTURE(n);
-    const std::vector<double> a = random_symmetric(n, 77 + n);
+    const std::vector<double> a = n == 45 ? two_blocks() : random_symmetric(n, 77 + n);
     const SymmetricEigen first = symmetric_eigen(a.data(), n);
     CHECK(same_bits(first, symmetric_eigen(a.data(), n)));
     for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512}) {

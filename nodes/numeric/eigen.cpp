@@ -20,41 +20,40 @@ namespace untangle::num {
 namespace {
 
 // ---- Kernels -------------------------------------------------------------------------------
-// Written once as always-inline bodies and compiled three times through target attributes; they
-// call nothing, so no code built for a wider set can be shared with the generic one. A vector
-// of 8 doubles lowers to one zmm, two ymm or four xmm registers; the tail repeats the lanes'
-// operations one at a time.
-
-typedef double V8 __attribute__((vector_size(64)));
-constexpr std::size_t W = 8;
-constexpr std::size_t kPanel = 32;  // rows of Q per panel: four independent vectors per rotation
+// Written once over a vector type V of W doubles as always-inline bodies and compiled for each
+// instruction set, with V its register width, through target attributes; they call nothing, so
+// no code built for a wider set can be shared with the generic one. The tail after the last
+// whole vector repeats the lanes' operations one at a time. (A scalar operand of a vector
+// operation stands for that scalar in every lane.)
 
 #define EIGEN_BODY static inline __attribute__((always_inline))
 
+constexpr std::size_t kReflections = 8;  // reflections that Q's formation applies in one pass
+
 // y += a·x
+template <class V, std::size_t W>
 EIGEN_BODY void axpy_body(double* y, const double* x, double a, std::size_t m) {
-  const V8 va = {a, a, a, a, a, a, a, a};
   std::size_t c = 0;
   for (; c + W <= m; c += W) {
-    V8 vx, vy;
+    V vx, vy;
     __builtin_memcpy(&vx, x + c, sizeof vx);
     __builtin_memcpy(&vy, y + c, sizeof vy);
-    vy = vy + va * vx;
+    vy = vy + a * vx;
     __builtin_memcpy(y + c, &vy, sizeof vy);
   }
   for (; c < m; ++c) y[c] = y[c] + a * x[c];
 }
 
 // A row of the trailing block after a reflection from both sides: a -= (vj·w + wj·v).
+template <class V, std::size_t W>
 EIGEN_BODY void update_body(double* a, const double* v, const double* w, double vj, double wj, std::size_t m) {
-  const V8 bv = {vj, vj, vj, vj, vj, vj, vj, vj}, bw = {wj, wj, wj, wj, wj, wj, wj, wj};
   std::size_t c = 0;
   for (; c + W <= m; c += W) {
-    V8 va, vv, vw;
+    V va, vv, vw;
     __builtin_memcpy(&va, a + c, sizeof va);
     __builtin_memcpy(&vv, v + c, sizeof vv);
     __builtin_memcpy(&vw, w + c, sizeof vw);
-    va = va - (bv * vw + bw * vv);
+    va = va - (vj * vw + wj * vv);
     __builtin_memcpy(a + c, &va, sizeof va);
   }
   for (; c < m; ++c) a[c] = a[c] - (vj * w[c] + wj * v[c]);
@@ -62,18 +61,18 @@ EIGEN_BODY void update_body(double* a, const double* v, const double* w, double 
 
 // The same update, then p += u·a with the updated row: the next reflection's product A·v taken
 // while the row is in cache, so each step reads the trailing block once.
+template <class V, std::size_t W>
 EIGEN_BODY void update_accumulate_body(double* a, const double* v, const double* w, double vj, double wj, double* p,
                                        double u, std::size_t m) {
-  const V8 bv = {vj, vj, vj, vj, vj, vj, vj, vj}, bw = {wj, wj, wj, wj, wj, wj, wj, wj}, bu = {u, u, u, u, u, u, u, u};
   std::size_t c = 0;
   for (; c + W <= m; c += W) {
-    V8 va, vv, vw, vp;
+    V va, vv, vw, vp;
     __builtin_memcpy(&va, a + c, sizeof va);
     __builtin_memcpy(&vv, v + c, sizeof vv);
     __builtin_memcpy(&vw, w + c, sizeof vw);
     __builtin_memcpy(&vp, p + c, sizeof vp);
-    va = va - (bv * vw + bw * vv);
-    vp = vp + bu * va;
+    va = va - (vj * vw + wj * vv);
+    vp = vp + u * va;
     __builtin_memcpy(a + c, &va, sizeof va);
     __builtin_memcpy(p + c, &vp, sizeof vp);
   }
@@ -81,6 +80,49 @@ EIGEN_BODY void update_accumulate_body(double* a, const double* v, const double*
     a[c] = a[c] - (vj * w[c] + wj * v[c]);
     p[c] = p[c] + u * a[c];
   }
+}
+
+// y_j += c_j·x for j < nb (rows y_j ld apart): several reflections' products vᵀX in one pass
+// over X's row x.
+template <class V, std::size_t W>
+EIGEN_BODY void gather_body(double* y, std::size_t ld, const double* x, const double* coef, std::size_t nb,
+                            std::size_t m) {
+  double k[kReflections];
+  for (std::size_t j = 0; j < nb; ++j) k[j] = coef[j];
+  std::size_t c = 0;
+  for (; c + W <= m; c += W) {
+    V vx;
+    __builtin_memcpy(&vx, x + c, sizeof vx);
+    for (std::size_t j = 0; j < nb; ++j) {
+      V vy;
+      __builtin_memcpy(&vy, y + j * ld + c, sizeof vy);
+      vy = vy + k[j] * vx;
+      __builtin_memcpy(y + j * ld + c, &vy, sizeof vy);
+    }
+  }
+  for (; c < m; ++c)
+    for (std::size_t j = 0; j < nb; ++j) y[j * ld + c] = y[j * ld + c] + k[j] * x[c];
+}
+
+// x -= c_j·w_j for j = nb-1 down to 0: several reflections subtracted from X's row x in one pass.
+template <class V, std::size_t W>
+EIGEN_BODY void scatter_body(double* x, const double* w, std::size_t ld, const double* coef, std::size_t nb,
+                             std::size_t m) {
+  double k[kReflections];
+  for (std::size_t j = 0; j < nb; ++j) k[j] = coef[j];
+  std::size_t c = 0;
+  for (; c + W <= m; c += W) {
+    V vx;
+    __builtin_memcpy(&vx, x + c, sizeof vx);
+    for (std::size_t j = nb; j-- > 0;) {
+      V vw;
+      __builtin_memcpy(&vw, w + j * ld + c, sizeof vw);
+      vx = vx - k[j] * vw;
+    }
+    __builtin_memcpy(x + c, &vx, sizeof vx);
+  }
+  for (; c < m; ++c)
+    for (std::size_t j = nb; j-- > 0;) x[c] = x[c] - k[j] * w[j * ld + c];
 }
 
 // One QL sweep's rotations, in the order they were made: rotation t mixes columns i and i+1 of Q
@@ -92,52 +134,79 @@ struct Sweep {
   std::size_t top, count, first;  // first: index of its first rotation
 };
 
-// A panel holds kPanel rows of Q transposed: panel row i is column i of those rows.
+// A panel holds P rows of Q transposed: panel row i is column i of those rows. Within a sweep
+// the row a rotation leaves in its lower slot is the next rotation's upper one, so it stays in
+// registers; P/W independent vectors hide the latency of that chain.
+template <class V, std::size_t W, std::size_t P>
 EIGEN_BODY void rotate_body(double* panel, const Sweep* sweeps, std::size_t n_sweeps, const Rotation* rotations) {
+  constexpr std::size_t NV = P / W;
   for (std::size_t k = 0; k < n_sweeps; ++k) {
-    const Rotation* r = rotations + sweeps[k].first;
-    double* lo = panel + sweeps[k].top * kPanel;
-    for (std::size_t t = 0; t < sweeps[k].count; ++t, lo -= kPanel) {
+    const Sweep& sw = sweeps[k];
+    if (sw.count == 0) continue;
+    const Rotation* r = rotations + sw.first;
+    double* row = panel + sw.top * P;  // the lower slot's row i; the upper one is i+1
+    V y[NV];
+#pragma GCC unroll 16
+    for (std::size_t q = 0; q < NV; ++q) __builtin_memcpy(&y[q], row + P + q * W, sizeof(V));
+    for (std::size_t t = 0; t < sw.count; ++t, row -= P) {
       const double c = r[t].c, s = r[t].s;
-      const V8 vc = {c, c, c, c, c, c, c, c}, vs = {s, s, s, s, s, s, s, s};
-      double* hi = lo + kPanel;
-#pragma GCC unroll 4
-      for (std::size_t q = 0; q < kPanel; q += W) {
-        V8 x, y;
-        __builtin_memcpy(&x, lo + q, sizeof x);
-        __builtin_memcpy(&y, hi + q, sizeof y);
-        const V8 new_hi = vs * x + vc * y, new_lo = vc * x - vs * y;
-        __builtin_memcpy(hi + q, &new_hi, sizeof new_hi);
-        __builtin_memcpy(lo + q, &new_lo, sizeof new_lo);
+#pragma GCC unroll 16
+      for (std::size_t q = 0; q < NV; ++q) {
+        V x;
+        __builtin_memcpy(&x, row + q * W, sizeof x);
+        const V hi = s * x + c * y[q];
+        y[q] = c * x - s * y[q];
+        __builtin_memcpy(row + P + q * W, &hi, sizeof hi);
       }
     }
+#pragma GCC unroll 16
+    for (std::size_t q = 0; q < NV; ++q) __builtin_memcpy(row + P + q * W, &y[q], sizeof(V));
   }
 }
+
+typedef double V2 __attribute__((vector_size(16)));
+typedef double V4 __attribute__((vector_size(32)));
+typedef double V8 __attribute__((vector_size(64)));
 
 struct Kernels {
   void (*axpy)(double*, const double*, double, std::size_t);
   void (*update)(double*, const double*, const double*, double, double, std::size_t);
   void (*update_accumulate)(double*, const double*, const double*, double, double, double*, double, std::size_t);
+  void (*gather)(double*, std::size_t, const double*, const double*, std::size_t, std::size_t);
+  void (*scatter)(double*, const double*, std::size_t, const double*, std::size_t, std::size_t);
   void (*rotate)(double*, const Sweep*, std::size_t, const Rotation*);
+  std::size_t panel;  // rows of Q per panel of rotate
 };
 
-#define EIGEN_KERNEL_SET(name, target)                                                                             \
-  target void axpy_##name(double* y, const double* x, double a, std::size_t m) { axpy_body(y, x, a, m); }          \
-  target void update_##name(double* a, const double* v, const double* w, double vj, double wj, std::size_t m) {    \
-    update_body(a, v, w, vj, wj, m);                                                                               \
-  }                                                                                                                \
-  target void update_accumulate_##name(double* a, const double* v, const double* w, double vj, double wj, double* p, \
-                                       double u, std::size_t m) {                                                  \
-    update_accumulate_body(a, v, w, vj, wj, p, u, m);                                                              \
-  }                                                                                                                \
-  target void rotate_##name(double* panel, const Sweep* sweeps, std::size_t n, const Rotation* r) {                \
-    rotate_body(panel, sweeps, n, r);                                                                              \
-  }                                                                                                                \
-  const Kernels k_##name = {axpy_##name, update_##name, update_accumulate_##name, rotate_##name};
+#define EIGEN_KERNEL_SET(name, target, V, P)                                                                        \
+  target void axpy_##name(double* y, const double* x, double a, std::size_t m) {                                     \
+    axpy_body<V, sizeof(V) / sizeof(double)>(y, x, a, m);                                                            \
+  }                                                                                                                  \
+  target void update_##name(double* a, const double* v, const double* w, double vj, double wj, std::size_t m) {      \
+    update_body<V, sizeof(V) / sizeof(double)>(a, v, w, vj, wj, m);                                                  \
+  }                                                                                                                  \
+  target void update_accumulate_##name(double* a, const double* v, const double* w, double vj, double wj, double* p,  \
+                                       double u, std::size_t m) {                                                    \
+    update_accumulate_body<V, sizeof(V) / sizeof(double)>(a, v, w, vj, wj, p, u, m);                                 \
+  }                                                                                                                  \
+  target void gather_##name(double* y, std::size_t ld, const double* x, const double* c, std::size_t nb,            \
+                            std::size_t m) {                                                                       \
+    gather_body<V, sizeof(V) / sizeof(double)>(y, ld, x, c, nb, m);                                                  \
+  }                                                                                                                  \
+  target void scatter_##name(double* x, const double* w, std::size_t ld, const double* c, std::size_t nb,           \
+                             std::size_t m) {                                                                      \
+    scatter_body<V, sizeof(V) / sizeof(double)>(x, w, ld, c, nb, m);                                                 \
+  }                                                                                                                  \
+  target void rotate_##name(double* panel, const Sweep* sweeps, std::size_t n, const Rotation* r) {                  \
+    rotate_body<V, sizeof(V) / sizeof(double), P>(panel, sweeps, n, r);                                              \
+  }                                                                                                                  \
+  const Kernels k_##name = {axpy_##name, update_##name, update_accumulate_##name, gather_##name, scatter_##name,   \
+                             rotate_##name, P};
 
-EIGEN_KERNEL_SET(generic, )
-EIGEN_KERNEL_SET(avx2, __attribute__((target("avx2"))))
-EIGEN_KERNEL_SET(avx512, __attribute__((target("avx512f"))))
+// Panels of 8 vectors: of the 16 (32 for AVX-512) registers, they leave room for the rest.
+EIGEN_KERNEL_SET(generic, , V2, 16)
+EIGEN_KERNEL_SET(avx2, __attribute__((target("avx2"))), V4, 32)
+EIGEN_KERNEL_SET(avx512, __attribute__((target("avx512f"))), V8, 64)
 
 const Kernels& kernels(Isa isa) {
   if (!runs(isa)) throw std::invalid_argument(std::string("symmetric_eigen: this CPU does not run the ") + isa_name(isa) + " kernels");
@@ -258,35 +327,66 @@ void tridiagonalise(const Kernels& kr, std::vector<double>& a, std::size_t n, st
   e[n - 1] = 0;
 }
 
-// Q = H₀·H₁·…·H_{n-3} into q (n×n), built from the last reflection back: each H_k then meets a
-// matrix that is the identity outside rows and columns k+1…, and H·X = X - v·(τ·vᵀX).
+// Q = H₀·H₁·…·H_{n-3} into q (n×n), built from the last reflection back: H_k then meets a matrix
+// that is the identity outside rows and columns k+1…, so it changes only that block X. Up to
+// kReflections of them, k ∈ [lo, hi), go together on X = rows and columns lo+1…: applied one by
+// one, last first, each would be X -= v_k·w_kᵀ with w_k = τ_k·(vᵀX as it then stands)
+//   = τ_k·(Y_k - Σ_{i>k} (v_k·v_i)·w_i),  Y = VᵀX for X as it stands before them all,
+// so one pass over X forms Y and one subtracts them all, instead of two passes per reflection.
 void form_q(const Kernels& kr, const std::vector<double>& a, std::size_t n, const std::vector<double>& tau,
             std::vector<double>& q) {
   q.assign(n * n, 0.0);
   for (std::size_t i = 0; i < n; ++i) q[i * n + i] = 1;
-  std::vector<double> w(n);
-  for (std::size_t k = n - 2; k-- > 0;) {
-    if (tau[k] == 0) continue;
-    const std::size_t m = n - k - 1;
-    const double* v = a.data() + k * n + k + 1;
-    std::fill(w.begin(), w.begin() + m, 0.0);
-    for (std::size_t t = 0; t < m; ++t) kr.axpy(w.data(), q.data() + (k + 1 + t) * n + k + 1, v[t], m);
-    for (std::size_t t = 0; t < m; ++t) w[t] = tau[k] * w[t];
-    for (std::size_t t = 0; t < m; ++t) kr.axpy(q.data() + (k + 1 + t) * n + k + 1, w.data(), -v[t], m);
+  std::vector<double> v(kReflections * n), y(kReflections * n), w(kReflections * n);
+  std::vector<std::size_t> ks;
+  double coef[kReflections];
+  for (std::size_t hi = n - 2; hi > 0;) {
+    const std::size_t lo = hi > kReflections ? hi - kReflections : 0;
+    ks.clear();
+    for (std::size_t k = lo; k < hi; ++k)
+      if (tau[k] != 0) ks.push_back(k);
+    hi = lo;
+    if (ks.empty()) continue;
+    const std::size_t base = lo + 1, m = n - base, nb = ks.size();
+    // v_j over X's rows: zero above row k+1, then the reflection's vector (v₀ = 1)
+    std::fill(v.begin(), v.begin() + nb * m, 0.0);
+    for (std::size_t j = 0; j < nb; ++j)
+      for (std::size_t t = ks[j] + 1 - base; t < m; ++t) v[j * m + t] = a[ks[j] * n + base + t];
+    const std::size_t first = ks[0] + 1 - base;  // rows above it meet no reflection
+    std::fill(y.begin(), y.begin() + nb * m, 0.0);
+    for (std::size_t t = first; t < m; ++t) {
+      for (std::size_t j = 0; j < nb; ++j) coef[j] = v[j * m + t];
+      kr.gather(y.data(), m, q.data() + (base + t) * n + base, coef, nb, m);
+    }
+    for (std::size_t j = nb; j-- > 0;) {
+      double* wj = w.data() + j * m;
+      std::copy(y.begin() + j * m, y.begin() + (j + 1) * m, wj);
+      for (std::size_t i = j + 1; i < nb; ++i) {
+        double dot = 0;
+        for (std::size_t t = 0; t < m; ++t) dot = dot + v[j * m + t] * v[i * m + t];
+        kr.axpy(wj, w.data() + i * m, -dot, m);
+      }
+      for (std::size_t t = 0; t < m; ++t) wj[t] = tau[ks[j]] * wj[t];
+    }
+    for (std::size_t t = first; t < m; ++t) {
+      for (std::size_t j = 0; j < nb; ++j) coef[j] = v[j * m + t];
+      kr.scatter(q.data() + (base + t) * n + base, w.data(), m, coef, nb, m);
+    }
   }
 }
 
 // ---- Stages 2 and 3: QL on T, rotations into the panels --------------------------------------
 
-// Q's rows as panels: panel b, row i, lane l holds Q[b·kPanel + l][i] (zero past the last row).
-// Rotations are buffered and applied a batch at a time, panel by panel: a panel and a batch both
-// stay in cache while every rotation of the batch passes over the panel.
+// Q's rows as panels of P = kr.panel rows: panel b, row i, lane l holds Q[b·P + l][i] (zero past
+// the last row). Rotations are buffered and applied a batch at a time, panel by panel: a panel
+// and a batch both stay in cache while every rotation of the batch passes over the panel. Each
+// row of Q gets every rotation in the order made, whatever P and the batches.
 class Panels {
  public:
   Panels(const Kernels& kr, const std::vector<double>& q, std::size_t n)
-      : kr_(kr), n_(n), count_((n + kPanel - 1) / kPanel), data_(count_ * n * kPanel, 0.0) {
+      : kr_(kr), n_(n), p_(kr.panel), count_((n + p_ - 1) / p_), data_(count_ * n * p_, 0.0) {
     for (std::size_t r = 0; r < n; ++r)
-      for (std::size_t i = 0; i < n; ++i) data_[((r / kPanel) * n + i) * kPanel + r % kPanel] = q[r * n + i];
+      for (std::size_t i = 0; i < n; ++i) data_[index(r, i)] = q[r * n + i];
   }
   void begin_sweep(std::size_t top) { sweeps_.push_back({top, 0, rotations_.size()}); }
   void rotate(double c, double s) {
@@ -298,16 +398,17 @@ class Panels {
   }
   void flush() {
     if (!sweeps_.empty())
-      for (std::size_t b = 0; b < count_; ++b) kr_.rotate(data_.data() + b * n_ * kPanel, sweeps_.data(), sweeps_.size(), rotations_.data());
+      for (std::size_t b = 0; b < count_; ++b) kr_.rotate(data_.data() + b * n_ * p_, sweeps_.data(), sweeps_.size(), rotations_.data());
     sweeps_.clear();
     rotations_.clear();
   }
-  double at(std::size_t r, std::size_t i) const { return data_[((r / kPanel) * n_ + i) * kPanel + r % kPanel]; }
+  double at(std::size_t r, std::size_t i) const { return data_[index(r, i)]; }
 
  private:
   static constexpr std::size_t kBatch = 1 << 15;  // 512 KiB of rotations
+  std::size_t index(std::size_t r, std::size_t i) const { return ((r / p_) * n_ + i) * p_ + r % p_; }
   const Kernels& kr_;
-  std::size_t n_, count_;
+  std::size_t n_, p_, count_;
   std::vector<double> data_;
   std::vector<Sweep> sweeps_;
   std::vector<Rotation> rotations_;
