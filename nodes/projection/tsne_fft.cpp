@@ -1,52 +1,22 @@
 #include "nodes/projection/tsne_fft.h"
 
-#include <fftw3.h>
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <mutex>
+#include <complex>
 #include <stdexcept>
+
+#include "nodes/numeric/fft.h"
 
 namespace untangle::tsne {
 
 namespace {
 
-// FFTW's planner is not thread-safe and other nodes may plan at the same time; only the
-// fftw_execute functions may run concurrently.
-std::mutex& planner() {
-  static std::mutex m;
-  return m;
-}
-
-struct FftwFree {
-  void operator()(void* p) const { fftwf_free(p); }
-};
-// FFTW's own allocation: every array has the alignment the plans were made for, a condition of
-// executing a plan on arrays other than its own.
-template <class T>
-using Buffer = std::unique_ptr<T[], FftwFree>;
-
-struct Plan {
-  fftwf_plan p = nullptr;
-  Plan() = default;
-  Plan(const Plan&) = delete;
-  Plan& operator=(const Plan&) = delete;
-  ~Plan() {
-    std::lock_guard<std::mutex> lock(planner());
-    replace(nullptr);
-  }
-  // With the planner's lock held.
-  void replace(fftwf_plan q) {
-    if (p) fftwf_destroy_plan(p);
-    p = q;
-  }
-};
-
-// The smallest m ≥ n for which 2·nodes·m, the FFT's length, has no prime factor above 7:
-// FFTW is fastest on such lengths.
+// The smallest m ≥ n for which 2·nodes·m, the FFT's length, has no prime factor above 7, the
+// lengths num::RealFft2d transforms.
 std::size_t smooth_boxes(std::size_t n, std::size_t nodes) {
   for (std::size_t m = std::max<std::size_t>(n, 1);; ++m) {
     std::size_t r = 2 * nodes * m;
@@ -83,12 +53,12 @@ struct FftRepulsion::Work {
   // arrays are zero-padded to twice the size so the FFT's cyclic convolution is a linear one.
   std::size_t bx = 0, by = 0, mx = 0, my = 0;
   double width = 0;
-  std::array<Buffer<float>, kCharges> charge;              // 2mx × 2my
-  std::array<Buffer<fftwf_complex>, kCharges> spectrum;    // 2mx × (my + 1)
-  std::array<Buffer<fftwf_complex>, kKernels> kernel;      // the kernels' spectra over the FFT's size
-  std::array<Buffer<fftwf_complex>, kSums> product;
-  std::array<Buffer<float>, kSums> potential;  // 2mx × 2my; the kernels' inputs while their spectra are made
-  Plan forward, backward;
+  std::array<std::vector<float>, kCharges> charge;                   // 2mx × 2my
+  std::array<std::vector<std::complex<float>>, kCharges> spectrum;  // 2mx × (my + 1)
+  std::array<std::vector<std::complex<float>>, kKernels> kernel;    // the kernels' spectra over the FFT's size
+  std::array<std::vector<std::complex<float>>, kSums> product;
+  std::array<std::vector<float>, kSums> potential;  // 2mx × 2my; the kernels' inputs while their spectra are made
+  std::unique_ptr<num::RealFft2d> fft;  // the same bits on every CPU, unlike FFTW's codelets
 
   std::vector<double> wx, wy;  // each point's interpolation weights along x and y
   std::vector<std::uint32_t> box, start, order;
@@ -122,22 +92,15 @@ double FftRepulsion::compute(const std::vector<double>& y, std::vector<double>& 
 
   if (bx != w.bx || by != w.by) {
     for (std::size_t c = 0; c < kCharges; ++c) {
-      w.charge[c].reset(fftwf_alloc_real(fx * fy));
-      w.spectrum[c].reset(fftwf_alloc_complex(fx * half));
-      std::fill(w.charge[c].get(), w.charge[c].get() + fx * fy, 0.0f);
+      w.charge[c].assign(fx * fy, 0.0f);
+      w.spectrum[c].resize(fx * half);
     }
-    for (std::size_t k = 0; k < kKernels; ++k) w.kernel[k].reset(fftwf_alloc_complex(fx * half));
+    for (std::size_t k = 0; k < kKernels; ++k) w.kernel[k].resize(fx * half);
     for (std::size_t k = 0; k < kSums; ++k) {
-      w.product[k].reset(fftwf_alloc_complex(fx * half));
-      w.potential[k].reset(fftwf_alloc_real(fx * fy));
+      w.product[k].resize(fx * half);
+      w.potential[k].resize(fx * fy);
     }
-    // FFTW_ESTIMATE: plans chosen by rule, not by timing, so the same sizes always get the same
-    // algorithm and the same rounding.
-    std::lock_guard<std::mutex> lock(planner());
-    w.forward.replace(fftwf_plan_dft_r2c_2d(static_cast<int>(fx), static_cast<int>(fy), w.charge[0].get(), w.spectrum[0].get(),
-                                         FFTW_ESTIMATE));
-    w.backward.replace(fftwf_plan_dft_c2r_2d(static_cast<int>(fx), static_cast<int>(fy), w.product[0].get(),
-                                          w.potential[0].get(), FFTW_ESTIMATE));
+    w.fft = std::make_unique<num::RealFft2d>(fx, fy);
     w.bx = bx, w.by = by, w.mx = mx, w.my = my, w.width = 0;
   }
   const double h = width / p;  // node spacing
@@ -146,7 +109,7 @@ double FftRepulsion::compute(const std::vector<double>& y, std::vector<double>& 
     // middle row and column stand for no offset that occurs and stay 0.
     const double scale = 1.0 / static_cast<double>(fx * fy);
     tbb::parallel_for(std::size_t(0), kKernels, [&](std::size_t k) {
-      float* in = w.potential[k].get();
+      float* in = w.potential[k].data();
       for (std::size_t u = 0; u < fx; ++u) {
         const double dx = (u < mx ? double(u) : double(u) - double(fx)) * h;
         for (std::size_t v = 0; v < fy; ++v) {
@@ -154,7 +117,7 @@ double FftRepulsion::compute(const std::vector<double>& y, std::vector<double>& 
           in[u * fy + v] = u == mx || v == my ? 0.0f : static_cast<float>(kernel(k, dx, dy) * scale);
         }
       }
-      fftwf_execute_dft_r2c(w.forward.p, in, w.kernel[k].get());
+      w.fft->forward(in, w.kernel[k].data());
     });
     w.width = width;
   }
@@ -202,7 +165,7 @@ double FftRepulsion::compute(const std::vector<double>& y, std::vector<double>& 
     for (std::size_t i = 0; i < n; ++i) w.order[next[w.box[i]]++] = static_cast<std::uint32_t>(i);
   }
   const double cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
-  float* const charge[kCharges] = {w.charge[0].get(), w.charge[1].get(), w.charge[2].get()};
+  float* const charge[kCharges] = {w.charge[0].data(), w.charge[1].data(), w.charge[2].data()};
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, bx, 4), [&](const tbb::blocked_range<std::size_t>& r) {
     for (std::size_t ix = r.begin(); ix < r.end(); ++ix) {
       for (std::size_t c = 0; c < kCharges; ++c)
@@ -227,24 +190,21 @@ double FftRepulsion::compute(const std::vector<double>& y, std::vector<double>& 
   });
 
   // One transform per task: each FFT runs on one thread, so its rounding does not depend on how many there are.
-  tbb::parallel_for(std::size_t(0), kCharges,
-                    [&](std::size_t c) { fftwf_execute_dft_r2c(w.forward.p, charge[c], w.spectrum[c].get()); });
+  tbb::parallel_for(std::size_t(0), kCharges, [&](std::size_t c) { w.fft->forward(charge[c], w.spectrum[c].data()); });
   tbb::parallel_for(std::size_t(0), kSums, [&](std::size_t k) {
-    const fftwf_complex* a = w.spectrum[kSum[k][0]].get();
-    const fftwf_complex* b = w.kernel[kSum[k][1]].get();
-    fftwf_complex* c = w.product[k].get();
-    for (std::size_t t = 0; t < fx * half; ++t) {
-      c[t][0] = a[t][0] * b[t][0] - a[t][1] * b[t][1];
-      c[t][1] = a[t][0] * b[t][1] + a[t][1] * b[t][0];
-    }
-    fftwf_execute_dft_c2r(w.backward.p, c, w.potential[k].get());
+    const std::complex<float>* a = w.spectrum[kSum[k][0]].data();
+    const std::complex<float>* b = w.kernel[kSum[k][1]].data();
+    std::complex<float>* c = w.product[k].data();
+    for (std::size_t t = 0; t < fx * half; ++t)  // written out: std::complex's product checks for NaN and infinities
+      c[t] = {a[t].real() * b[t].real() - a[t].imag() * b[t].imag(), a[t].real() * b[t].imag() + a[t].imag() * b[t].real()};
+    w.fft->inverse(c, w.potential[k].data());
   });
 
   // The potentials interpolated back at the points. A point's own unit charge adds q(0) = 1 to
   // its Z, up to interpolation error, and nothing to its force: Z drops exactly that 1.
   force.resize(2 * n);
   w.row_z.resize(n);
-  const float* pot[kSums] = {w.potential[0].get(), w.potential[1].get(), w.potential[2].get(), w.potential[3].get()};
+  const float* pot[kSums] = {w.potential[0].data(), w.potential[1].data(), w.potential[2].data(), w.potential[3].data()};
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 1024), [&](const tbb::blocked_range<std::size_t>& r) {
     for (std::size_t i = r.begin(); i < r.end(); ++i) {
       const std::size_t ix = w.box[i] / by, iy = w.box[i] % by;
