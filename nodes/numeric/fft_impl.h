@@ -1,5 +1,7 @@
 // The transforms of fft.h, written once over a vector type V and compiled once per instruction
-// set by fft_<isa>.cpp. V gives the lane count W and load, store, set1, add, sub, mul.
+// set by fft_<isa>.cpp. V gives the lane count W and load, store, set1, add, sub, mul; and, to
+// move data only, transpose (of W vectors in place), deinterleave (2W floats, alternately real
+// and imaginary, into a vector of each) and interleave (the reverse).
 //
 // The lanes of a vector are always different transforms (rows or columns) side by side: a
 // batch of W of them is kept in a scratch array whose element e holds W real parts, then W
@@ -166,6 +168,12 @@ void gather_columns(const float* src, std::size_t ld, std::size_t rows, std::siz
   for (std::size_t r = 0; r < rows; ++r) {
     const float* s = src + (r * ld + c0) * 2;
     float* d = a + r * E;
+    if (nc == B) {
+      typename V::F re, im;
+      V::deinterleave(s, re, im);
+      V::store(d, re), V::store(d + B, im);
+      continue;
+    }
     for (std::size_t l = 0; l < nc; ++l) d[l] = s[2 * l], d[B + l] = s[2 * l + 1];
     for (std::size_t l = nc; l < B; ++l) d[l] = 0.0f, d[B + l] = 0.0f;
   }
@@ -177,6 +185,10 @@ void scatter_columns(const float* a, std::size_t rows, float* dst, std::size_t l
   for (std::size_t r = 0; r < rows; ++r) {
     float* d = dst + (r * ld + c0) * 2;
     const float* s = a + r * E;
+    if (nc == B) {
+      V::interleave(d, V::load(s), V::load(s + B));
+      continue;
+    }
     for (std::size_t l = 0; l < nc; ++l) d[2 * l] = s[l], d[2 * l + 1] = s[B + l];
   }
 }
@@ -199,8 +211,21 @@ void columns_t(const Plan2d& p, const float* src, std::size_t lds, float* dst, s
 // lane elements: element e of lane l = (x[r0+l][2e], x[r0+l][2e+1]); missing lanes zero.
 template <class V>
 void gather_pairs(const float* x, std::size_t ld, std::size_t nr, std::size_t count, float* a) {
+  using F = typename V::F;
   constexpr std::size_t B = V::W, E = 2 * B;
-  for (std::size_t e0 = 0; e0 < count; e0 += kTile) {
+  // W/2 elements of W rows at a time: a transpose puts each float of them in its lane.
+  const std::size_t whole = count - count % (B / 2);
+  const F zero = V::set1(0.0f);
+  for (std::size_t e0 = 0; e0 < whole; e0 += B / 2) {
+    F v[B];
+    FFT_UNROLL for (std::size_t l = 0; l < B; ++l) v[l] = l < nr ? V::load(x + l * ld + 2 * e0) : zero;
+    V::transpose(v);
+    FFT_UNROLL for (std::size_t i = 0; i < B / 2; ++i) {
+      V::store(a + (e0 + i) * E, v[2 * i]);
+      V::store(a + (e0 + i) * E + B, v[2 * i + 1]);
+    }
+  }
+  for (std::size_t e0 = whole; e0 < count; e0 += kTile) {
     const std::size_t e1 = fft_min(count, e0 + kTile);
     for (std::size_t l = 0; l < B; ++l) {
       if (l < nr) {
@@ -216,8 +241,19 @@ void gather_pairs(const float* x, std::size_t ld, std::size_t nr, std::size_t co
 // The reverse: lane elements [0, count) to pairs of floats in rows r0 + l, l < nr.
 template <class V>
 void scatter_pairs(const float* a, std::size_t count, float* x, std::size_t ld, std::size_t nr) {
+  using F = typename V::F;
   constexpr std::size_t B = V::W, E = 2 * B;
-  for (std::size_t e0 = 0; e0 < count; e0 += kTile) {
+  const std::size_t whole = count - count % (B / 2);
+  for (std::size_t e0 = 0; e0 < whole; e0 += B / 2) {
+    F v[B];
+    FFT_UNROLL for (std::size_t i = 0; i < B / 2; ++i) {
+      v[2 * i] = V::load(a + (e0 + i) * E);
+      v[2 * i + 1] = V::load(a + (e0 + i) * E + B);
+    }
+    V::transpose(v);
+    for (std::size_t l = 0; l < nr; ++l) V::store(x + l * ld + 2 * e0, v[l]);
+  }
+  for (std::size_t e0 = whole; e0 < count; e0 += kTile) {
     const std::size_t e1 = fft_min(count, e0 + kTile);
     for (std::size_t l = 0; l < nr; ++l) {
       float* d = x + l * ld;
