@@ -18,6 +18,7 @@ namespace {
 
 namespace num = untangle::num;
 using u64 = std::uint64_t;
+using i64 = std::int64_t;
 using quad = __float128;
 
 u64 bits(double x) { return __builtin_bit_cast(u64, x); }
@@ -102,7 +103,10 @@ TEST_CASE("numeric elementary: the tables hold the values they stand for") {
   for (int i = 0; i < 128; ++i) {
     const LogEntry& e = log_table[i];
     const quad want = -logq(quad(e.invc));
-    CHECK(fabsq(quad(e.logc_hi) + e.logc_lo - want) <= tol * (fabsq(want) + 0x1p-60));
+    // logc_hi on ln2_hi's grid of 2^-42, so logc_lo is up to 2^-43 and good to 2^-96.
+    CHECK(fabsq(quad(e.logc_hi) + e.logc_lo - want) <= 0x1p-96);
+    CHECK(e.logc_hi * 0x1p42 == double(i64(e.logc_hi * 0x1p42)));
+    CHECK((e.invc == 1.0 ? e.logc_hi == 0.0 : std::fabs(e.logc_hi) >= 0x1p-8));
     // The interval's z, from its first to its last double: |z·invc − 1| < 2^-7 (exact in quad),
     // and invc short enough that z·invc is a multiple of 2^-60.
     const u64 first = 0x3fe6000000000000 + (u64(i) << 45), last = first + (u64(1) << 45) - 1;

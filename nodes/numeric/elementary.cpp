@@ -143,8 +143,14 @@ inline LogReduced log_reduce(double x) {
   return {double(((i64)tmp >> 52) + k0), r, t};
 }
 
-// log1p(r) − r + r²/2 over r³, Taylor to r^9 (|r| < 2^-7: the next term is below 2^-70 of r).
-inline double log1p_tail(double r, double r2) {
+// (log1p(r) − r + r²/2)/r³ for |r| < 2^-7: a polynomial of degree 5 fitted to it (Chebyshev,
+// mpmath), within 2^-64 of log1p(r)'s size, for log.
+inline double log1p_fit(double r, double r2) {
+  return (0x1.5555555555564p-2 - r * 0x1.000000000000dp-2) + r2 * (0x1.999999919973cp-3 - r * 0x1.5555554e21ff7p-3) +
+         (r2 * r2) * (0x1.24979e8d8acaep-3 - r * 0x1.0004ccdecd0bbp-3);
+}
+// The same to r^9 by Taylor, within 2^-70 of r, for pow.
+inline double log1p_taylor(double r, double r2) {
   return (0x1.5555555555555p-2 - r * 0x1p-2) + r2 * (0x1.999999999999ap-3 - r * 0x1.5555555555555p-3) +
          (r2 * r2) * ((0x1.2492492492492p-3 - r * 0x1p-3) + r2 * 0x1.c71c71c71c71cp-4);
 }
@@ -154,12 +160,11 @@ inline double log1p_tail(double r, double r2) {
 inline DD log_dd(double x) {
   const LogReduced l = log_reduce(x);
   const double r = l.r, r2 = r * r;
-  const DD w = fast_two_sum(l.kd * ln2_hi, l.t->logc_hi);  // |k·ln2| > |logc| unless k = 0
-  const DD s = two_sum(w.hi, r);
+  const DD s = fast_two_sum(l.kd * ln2_hi + l.t->logc_hi, r);  // see log
   const double rh = head26(r), rl = r - rh;
-  const DD u = two_sum(s.hi, -0.5 * (rh * rh));
-  const double lo = ((w.lo + s.lo) + u.lo) + ((l.kd * ln2_lo + l.t->logc_lo) - (rh * rl + 0.5 * (rl * rl))) +
-                    r * r2 * log1p_tail(r, r2);
+  const DD u = fast_two_sum(s.hi, -0.5 * (rh * rh));  // |log x| > 2^7 r²/2
+  const double lo = (s.lo + u.lo) + ((l.kd * ln2_lo + l.t->logc_lo) - (rh * rl + 0.5 * (rl * rl))) +
+                    r * r2 * log1p_taylor(r, r2);
   return fast_two_sum(u.hi, lo);
 }
 
@@ -350,12 +355,13 @@ double log(double x) {
   }
   const LogReduced l = log_reduce(x);
   const double r = l.r, r2 = r * r;
-  const DD w = fast_two_sum(l.kd * ln2_hi, l.t->logc_hi);  // |k·ln2| > |logc| unless k = 0
-  const DD s = two_sum(w.hi, r);
+  // k·ln2_hi + logc_hi is exact (both are multiples of 2^-42), and adding r loses nothing that
+  // fast_two_sum does not catch: the sum is 0 or at least 2^-8, and |r| < 2^-7.
+  const DD s = fast_two_sum(l.kd * ln2_hi + l.t->logc_hi, r);
   // −r²/2 + r³/3 … is below 2^-15, and where log x is below 2^-8, z is in an interval with invc = 1
   // and log x ≈ r, so its roundings stay far below the result's last bit.
-  const double p = r2 * (-0.5 + r * log1p_tail(r, r2));
-  return s.hi + (((w.lo + s.lo) + (l.kd * ln2_lo + l.t->logc_lo)) + p);
+  const double p = r2 * (-0.5 + r * log1p_fit(r, r2));
+  return s.hi + ((s.lo + (l.kd * ln2_lo + l.t->logc_lo)) + p);
 }
 
 namespace {
