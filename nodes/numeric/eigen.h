@@ -14,12 +14,13 @@ struct SymmetricEigen {
   std::vector<double> vectors;  // n×n row-major: column j is the unit eigenvector of values[j]
 };
 
-// a: n×n row-major, symmetric (only its lower triangle is read). Throws std::runtime_error if
-// the iteration does not converge.
+// a: n×n row-major, symmetric (only its lower triangle is read). Throws std::runtime_error if a
+// holds a NaN or an infinity, or if the iteration does not converge. On the calling thread, with
+// the kernels of active_isa().
 SymmetricEigen symmetric_eigen(const double* a, std::size_t n);
 
 // The kernels of one instruction set that the CPU runs (the same bits as any other), and at most
-// max_sweeps QL sweeps per eigenvalue before giving up; for tests and benchmarks.
+// max_sweeps QL sweeps per eigenvalue before giving up (throwing); for tests and benchmarks.
 SymmetricEigen symmetric_eigen(Isa isa, const double* a, std::size_t n, int max_sweeps = 30);
 
 }  // namespace untangle::num
