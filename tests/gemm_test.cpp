@@ -231,26 +231,37 @@ TEST_CASE("gemm: many threads at once, each with its own product, get what one t
   }
 }
 
-TEST_CASE("gemm: gram is the chain over the rows, exactly symmetric") {
+TEST_CASE("gemm: gram is the chain over the rows on every instruction set and thread count, exactly symmetric") {
   std::mt19937 rng(13);
-  for (std::size_t d : {1, 5, 127, 128, 129, 300}) {
-    const std::size_t n = d == 300 ? 3001 : 517, ldx = d + d % 3;
-    const std::vector<double> x = random<double>(n * ldx, rng);
-    std::vector<double> got(d * d, -1.0), want(d * d);
-    gram(n, d, x.data(), ldx, got.data());
-    for (std::size_t i = 0; i < d; ++i)
-      for (std::size_t j = 0; j < d; ++j) {
-        double acc = 0;
-        for (std::size_t r = 0; r < n; ++r) acc = std::fma(x[r * ldx + i], x[r * ldx + j], acc);
-        want[i * d + j] = acc;
-      }
-    INFO("d=", d, " n=", n);
-    CHECK(same_bits(got, want));
-    bool symmetric = true;
-    for (std::size_t i = 0; i < d; ++i)
-      for (std::size_t j = 0; j < d; ++j) symmetric = symmetric && std::memcmp(&got[i * d + j], &got[j * d + i], 8) == 0;
-    CHECK(symmetric);
-  }
+  // d around the panels (4, 8, 16 columns) and n around the slabs of rows (up to 256).
+  for (std::size_t d : {1, 5, 17, 127, 128, 129, 300})
+    for (std::size_t n : {0, 1, 255, 257, 1030}) {
+      if (d == 300 && n < 1030) continue;
+      const std::size_t ldx = d + d % 3;
+      const std::vector<double> x = random<double>(n * ldx + 1, rng);
+      std::vector<double> want(d * d);
+      for (std::size_t i = 0; i < d; ++i)
+        for (std::size_t j = 0; j < d; ++j) {
+          double acc = 0;
+          for (std::size_t r = 0; r < n; ++r) acc = std::fma(x[r * ldx + i], x[r * ldx + j], acc);
+          want[i * d + j] = acc;
+        }
+      for (Isa isa : isas_run())
+        for (int threads : {1, 2, 5}) {
+          tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+          std::vector<double> got(d * d, -1.0);
+          gram(isa, n, d, x.data(), ldx, got.data());
+          INFO(isa_name(isa), " d=", d, " n=", n, " threads=", threads);
+          CHECK(same_bits(got, want));
+          bool symmetric = true;
+          for (std::size_t i = 0; i < d; ++i)
+            for (std::size_t j = 0; j < d; ++j)
+              symmetric = symmetric && std::memcmp(&got[i * d + j], &got[j * d + i], sizeof(double)) == 0;
+          CHECK(symmetric);
+        }
+    }
+  std::vector<double> x(12), c(9, -1.0);
+  CHECK_THROWS_AS(gram(4, 3, x.data(), 2, c.data()), std::invalid_argument);
 }
 
 TEST_CASE("gemm: bad leading dimensions and an instruction set the CPU lacks are refused") {

@@ -6,6 +6,7 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -93,25 +94,30 @@ void gemm(Isa isa, const GemmShape& s, const double* a, const double* b, double*
   run(k, s, a, b, c);
 }
 
-void gram(std::size_t n, std::size_t d, const double* x, std::size_t ldx, double* c) {
+void gram(std::size_t n, std::size_t d, const double* x, std::size_t ldx, double* c) { gram(active_isa(), n, d, x, ldx, c); }
+
+void gram(Isa isa, std::size_t n, std::size_t d, const double* x, std::size_t ldx, double* c) {
+  const GemmKernels& k = kernels(isa);
   if (d && n && ldx < d) throw std::invalid_argument("gram: ldx " + std::to_string(ldx) + " < " + std::to_string(d));
-  const GemmKernels& k = kernels(active_isa());
-  // C = XᵀX: op(A) = Xᵀ, op(B) = X, the sum over X's rows. Each tile is a product of its own
-  // whose kernel blocks the n rows for cache.
-  const GemmShape s{Op::transpose, Op::none, d, d, n, ldx, ldx, d, false};
-  constexpr std::size_t side = 128;
-  const std::size_t blocks = (d + side - 1) / side;
-  std::vector<std::size_t> upper;  // (bi, bj) with bi <= bj, as bi · blocks + bj
-  for (std::size_t bi = 0; bi < blocks; ++bi)
-    for (std::size_t bj = bi; bj < blocks; ++bj) upper.push_back(bi * blocks + bj);
-  tbb::parallel_for(std::size_t(0), upper.size(), [&](std::size_t t) {
-    const std::size_t bi = upper[t] / blocks, bj = upper[t] % blocks;
-    const std::size_t i0 = bi * side, i1 = std::min(d, i0 + side), j0 = bj * side, j1 = std::min(d, j0 + side);
-    block(k, s, x, x, c, i0, i1, j0, j1);
-    // The mirror image below the diagonal, written from the tile just made (on a diagonal tile
-    // only its strict upper part), so that C is symmetric bit for bit.
-    for (std::size_t i = i0; i < i1; ++i)
-      for (std::size_t j = bi == bj ? i + 1 : j0; j < j1; ++j) c[j * d + i] = c[i * d + j];
+  // X (n up to 70,000 rows) is far bigger than the caches, so it goes by slabs of rows, each
+  // read from memory once and packed once into panels of columns; then every panel's part on
+  // and above the diagonal takes the slab's rows, reading both sides from the packed panels,
+  // its chains going on from what the last slab left in C.
+  if (d == 0) return;
+  const std::size_t nr = k.gram_nr, panels = (d + nr - 1) / nr;
+  const std::size_t slabs = std::max<std::size_t>(1, (n + 255) / 256), slab = (n + slabs - 1) / slabs;
+  std::vector<double> buffer(std::max<std::size_t>(1, slab) * panels * nr + 8);
+  double* packed = buffer.data() + (64 - reinterpret_cast<std::uintptr_t>(buffer.data()) % 64) % 64 / sizeof(double);
+  for (std::size_t r0 = 0; r0 < n || r0 == 0; r0 += slab) {  // n = 0 still makes C zero
+    const std::size_t kc = std::min(slab, n - r0);
+    tbb::parallel_for(std::size_t(0), panels, [&](std::size_t q) { k.gram_pack(kc, d, x + r0 * ldx, ldx, q, packed); });
+    // The panels far right hold the most rows: they go first, so that the last task is short.
+    tbb::parallel_for(std::size_t(0), panels, [&](std::size_t t) { k.gram_panel(kc, d, packed, panels - 1 - t, c, r0 > 0); });
+    if (slab == 0) break;
+  }
+  // The mirror image below the diagonal, so that C is symmetric bit for bit.
+  tbb::parallel_for(std::size_t(0), d, [&](std::size_t i) {
+    for (std::size_t j = i + 1; j < d; ++j) c[j * d + i] = c[i * d + j];
   });
 }
 

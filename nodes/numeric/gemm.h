@@ -36,5 +36,7 @@ void gemm(Isa isa, const GemmShape& s, const double* a, const double* b, double*
 // order, from +0. Only the tiles on and above the diagonal are computed, in parallel, and mirrored,
 // so C is exactly symmetric.
 void gram(std::size_t n, std::size_t d, const double* x, std::size_t ldx, double* c);
+// With the kernels of one instruction set that the CPU runs; for tests and benchmarks.
+void gram(Isa isa, std::size_t n, std::size_t d, const double* x, std::size_t ldx, double* c);
 
 }  // namespace untangle::num

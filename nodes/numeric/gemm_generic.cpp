@@ -16,6 +16,7 @@ struct Scalar {
   static void store_part(T* p, R v, std::size_t) { *p = v; }
   static R bcast(const T* p) { return *p; }
   static R zero() { return T(0); }
+  static void transpose(const T* src, std::size_t, T* dst, std::size_t) { *dst = *src; }
   static R fma(R a, R b, R c) {
     if constexpr (sizeof(T) == 4) return __builtin_fmaf(a, b, c);
     else return __builtin_fma(a, b, c);
@@ -28,6 +29,7 @@ using F64 = GemmT<Scalar<double>, 4, 4, 256, 128, 512>;
 
 }  // namespace
 
-extern const GemmKernels kGemmGeneric = {Isa::generic, F32::run, F32::scratch, F64::run, F64::scratch};
+extern const GemmKernels kGemmGeneric = {Isa::generic,          F32::run,       F32::scratch,   F64::run, F64::scratch,
+                                     F64::NR,           F64::gram_pack, F64::gram_panel};
 
 }  // namespace untangle::num
