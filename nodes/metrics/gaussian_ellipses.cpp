@@ -128,7 +128,7 @@ OpSchema gaussian_ellipses_op() {
   OpSchema op;
   op.name = "gaussian_ellipses";
   op.light = true;
-  op.version = 2;  // 2: the ellipses output
+  op.version = 3;  // 2: the ellipses output; 3: angles and logarithms by numeric/elementary
   op.doc = "A Gaussian fitted to each class of a 2-D projection, drawn as the ellipse of semi-axes scale·√λ along "
            "its covariance's eigenvectors; pairwise overlap of the ellipses (shared area ÷ covered area), "
            "Bhattacharyya distances between the Gaussians, and how many pairs of ellipses overlap at all.";

@@ -73,8 +73,9 @@ std::vector<PortSpec> model_inputs() {
 OpSchema evaluate_op() {
   OpSchema op;
   op.name = "evaluate";
-  // 2: per-sample probabilities; 3: convolutions as fixed fma chains, own sigmoid (kernels.h).
-  op.version = 3;
+  // 2: per-sample probabilities; 3: convolutions as fixed fma chains, own sigmoid (kernels.h);
+  // 4: dense layers on numeric/gemm, softmax and loss on numeric/elementary.
+  op.version = 4;
   op.light = true;
   op.doc = "A trained model's mean cross-entropy loss and accuracy on (x, y), its confusion matrix, per-class accuracy\n"
            "and each sample's class probabilities.";
@@ -93,7 +94,7 @@ OpSchema evaluate_op() {
 OpSchema activations_op() {
   OpSchema op;
   op.name = "activations";
-  op.version = 2;  // 2: convolutions as fixed fma chains, own sigmoid (kernels.h)
+  op.version = 3;  // 2: convolutions as fixed fma chains, own sigmoid (kernels.h); 3: dense layers on numeric/gemm
   op.doc = "The values of one layer of a trained model (after its activation), one row per input sample.";
   op.inputs = model_inputs();
   op.inputs.push_back({"x", "float32 samples"});

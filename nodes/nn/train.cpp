@@ -142,8 +142,9 @@ OpSchema train_op() {
   op.name = "train";
   // One core: a sweep of trainings fills a cluster best one per core; a big one asks for more.
   op.resources = {1, "2G", "2h", "", 0};
-  op.version = 4;  // 2: vectorised sigmoid; 3: canonical layers in `model`, no history/seconds;
-                   // 4: convolutions as fixed fma chains, own sigmoid (kernels.h)
+  op.version = 5;  // 2: vectorised sigmoid; 3: canonical layers in `model`, no history/seconds;
+                   // 4: convolutions as fixed fma chains, own sigmoid (kernels.h); 5: dense layers on
+                   // numeric/gemm, softmax, loss, Adam and initialisers on numeric/elementary
   op.doc =
       "Trains a sequential network with categorical cross-entropy, as Keras's fit() does.\nmodel is a list of layers "
       "(dense, conv2d, maxpool2d, flatten, activation, dropout; settings below). The last layer must end in softmax.";

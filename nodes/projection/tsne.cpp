@@ -183,8 +183,9 @@ OpSchema tsne_op() {
   op.resources = {2, "2G", "1h", "", 0};
   // 2: k = 3·perplexity + 1 neighbours, the grouped Barnes-Hut walk, and velocity and gains
   // reset when early exaggeration ends. 3: method fft, which auto picks for large n. 4: fft's
-  // force interpolates q² times each pair's exact separation.
-  op.version = 4;
+  // force interpolates q² times each pair's exact separation. 5: neighbour distances, PCA, exp and
+  // log and the fft method's transforms on numeric/, the same bits on every CPU.
+  op.version = 5;
   op.doc = "t-SNE to 2-D, exact (O(n²) per iteration), Barnes-Hut (O(n log n)) or FFT-interpolated (FIt-SNE, "
            "O(n) plus the grid's FFTs).\nAffinities calibrated to the "
            "perplexity by bisection per point; early exaggeration for the first 250 iterations, optionally late "
