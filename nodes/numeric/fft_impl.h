@@ -36,7 +36,7 @@ struct Plan2d {
   Line col;          // length rows
   Line row;          // length cols/2 when cols is even (two reals packed in each complex), else cols
   const float* rot;  // cols even: (cos, sin) of e^{-2πik/cols}, k ≤ cols/4
-  float unit[8][8][2];  // (cos, sin) of 2πj/R for the odd radices R = 3, 5, 7
+  float unit[9][8][2];  // (cos, sin) of 2πj/R for R = 3, 5, 7 and 8
 };
 
 // Scratch floats a call needs: scratch_floats() in fft.cpp.
@@ -96,6 +96,24 @@ void butterfly(typename V::F* xr, typename V::F* xi, const typename V::F* c, con
     xr[2] = V::sub(t0r, t2r), xi[2] = V::sub(t0i, t2i);
     xr[1] = V::add(t1r, t3i), xi[1] = V::sub(t1i, t3r);  // t1 − i·t3
     xr[3] = V::sub(t1r, t3i), xi[3] = V::add(t1i, t3r);  // t1 + i·t3
+  } else if constexpr (R == 8) {
+    // Two transforms of 4 (even and odd inputs) joined by e^{-iπk/4}, k < 4.
+    F er[4] = {xr[0], xr[2], xr[4], xr[6]}, ei[4] = {xi[0], xi[2], xi[4], xi[6]};
+    F or_[4] = {xr[1], xr[3], xr[5], xr[7]}, oi[4] = {xi[1], xi[3], xi[5], xi[7]};
+    butterfly<V, 4>(er, ei, c, s);
+    butterfly<V, 4>(or_, oi, c, s);
+    const F h = c[1];  // cos π/4
+    const F t1r = V::mul(h, V::add(or_[1], oi[1])), t1i = V::mul(h, V::sub(oi[1], or_[1]));  // (1 − i)/√2 · o1
+    const F t2r = oi[2], t2i = V::sub(V::set1(0.0f), or_[2]);                               // −i · o2
+    const F t3r = V::mul(h, V::sub(oi[3], or_[3])), t3i = V::mul(h, V::sub(V::set1(0.0f), V::add(or_[3], oi[3])));  // (−1 − i)/√2 · o3
+    xr[0] = V::add(er[0], or_[0]), xi[0] = V::add(ei[0], oi[0]);
+    xr[4] = V::sub(er[0], or_[0]), xi[4] = V::sub(ei[0], oi[0]);
+    xr[1] = V::add(er[1], t1r), xi[1] = V::add(ei[1], t1i);
+    xr[5] = V::sub(er[1], t1r), xi[5] = V::sub(ei[1], t1i);
+    xr[2] = V::add(er[2], t2r), xi[2] = V::add(ei[2], t2i);
+    xr[6] = V::sub(er[2], t2r), xi[6] = V::sub(ei[2], t2i);
+    xr[3] = V::add(er[3], t3r), xi[3] = V::add(ei[3], t3i);
+    xr[7] = V::sub(er[3], t3r), xi[7] = V::sub(ei[3], t3i);
   } else {
     odd_butterfly<V, R>(xr, xi, c, s);
   }
@@ -154,6 +172,7 @@ float* line_t(const Plan2d& p, const Line& line, float* a, float* b, bool invers
       case 4: stage_t<V, 4>(st, p.unit[4], line.n, a, b, ore, oim); break;
       case 5: stage_t<V, 5>(st, p.unit[5], line.n, a, b, ore, oim); break;
       case 7: stage_t<V, 7>(st, p.unit[7], line.n, a, b, ore, oim); break;
+      case 8: stage_t<V, 8>(st, p.unit[8], line.n, a, b, ore, oim); break;
     }
     float* t = a;
     a = b, b = t;
