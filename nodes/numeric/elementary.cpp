@@ -18,15 +18,15 @@ using u64 = std::uint64_t;
 using i64 = std::int64_t;
 using u128 = unsigned __int128;
 
-inline u64 bits(double x) { return __builtin_bit_cast(u64, x); }
-inline double from_bits(u64 b) { return __builtin_bit_cast(double, b); }
+constexpr u64 bits(double x) { return __builtin_bit_cast(u64, x); }
+constexpr double from_bits(u64 b) { return __builtin_bit_cast(double, b); }
 // 2^e for e in [-1022, 1023].
 inline double pow2(int e) { return from_bits(u64(e + 1023) << 52); }
 inline double abs_of(double x) { return from_bits(bits(x) & ~(u64(1) << 63)); }
 inline bool sign_bit(double x) { return bits(x) >> 63; }
 
-const double inf = from_bits(0x7ff0000000000000);
-const double nan = from_bits(0x7ff8000000000000);
+constexpr double inf = from_bits(0x7ff0000000000000);
+constexpr double nan = from_bits(0x7ff8000000000000);
 
 // A value hi + lo with |lo| small next to |hi|: 106 bits of a number in two doubles.
 struct DD {
@@ -90,14 +90,15 @@ inline DD exp_dd(double x) {
   const i64 k = i64(bits(kd) - bits(round_shift));
   kd -= round_shift;
   const DD r = two_sum(x - kd * ln2_128_hi, -(kd * ln2_128_lo));
-  const double q = r.hi * r.hi *
-                   (0x1p-1 + r.hi * (0x1.5555555555555p-3 + r.hi * (0x1.5555555555555p-5 + r.hi * (0x1.1111111111111p-7 + r.hi * 0x1.6c16c16c16c17p-10))));
+  const double rh = r.hi, r2 = rh * rh;
+  const double q = r2 * ((0x1p-1 + rh * 0x1.5555555555555p-3) +
+                         r2 * ((0x1.5555555555555p-5 + rh * 0x1.1111111111111p-7) + r2 * 0x1.6c16c16c16c17p-10));
   const double* t = exp2_hi_lo[k & 127];
   // T·(1 + r + q) + T_lo·(1 + r), with the large product T·r exact.
-  const DD tr = two_prod(t[0], r.hi);
+  const DD tr = two_prod(t[0], rh);
   const DD s = fast_two_sum(t[0], tr.hi);
   const double sc = pow2(int(k >> 7));
-  return fast_two_sum(s.hi * sc, (s.lo + (tr.lo + (t[0] * (r.lo + q) + t[1] * (1.0 + r.hi)))) * sc);
+  return fast_two_sum(s.hi * sc, (s.lo + (tr.lo + (t[0] * (r.lo + q) + t[1] * (1.0 + rh)))) * sc);
 }
 
 // (hi + lo)·2^e rounded once, also when it overflows or falls among the subnormals.
@@ -140,7 +141,7 @@ inline LogReduced log_reduce(double x) {
   // exact because the result fits in a double.
   const double zh = head26(z), zl = z - zh;
   const double r = (zh * t->invc - 1.0) + zl * t->invc;
-  return {double(((i64)tmp >> 52) + k0), r, t};
+  return {double((i64(tmp) >> 52) + k0), r, t};
 }
 
 // (log1p(r) − r + r²/2)/r³ for |r| < 2^-7: a polynomial of degree 5 fitted to it (Chebyshev,
@@ -216,7 +217,7 @@ Reduced reduce_large(double ax) {
   u128 f = ((u128(qhi) << 64) | qlo) & ((u128(1) << 126) - 1);
   const bool past_half = f >> 125;
   if (past_half) q += 1, f = (u128(1) << 126) - f;
-  if (f == 0) return {0.0, 0.0, q & 3};
+  if (f == 0) return {0.0, 0.0, q & 3};  // never for a double; keeps leading_zeros defined
   // f·2^-126 quarter turns, as a double-double (53 bits, then the next 64), times π/2.
   const int lz = leading_zeros(f);
   const u128 v = f << lz;
@@ -259,10 +260,12 @@ inline SinCos sincos_kernel(double hi, double lo) {
     // |r| < 3/64: Taylor to r^9 and r^8 (the next terms are below 2^-65), the tail lo only as
     // its first-order effect.
     const double z = hi * hi;
-    v.sin = hi + (hi * z * (-0x1.5555555555555p-3 + z * (0x1.1111111111111p-7 + z * (-0x1.a01a01a01a01ap-13 + z * 0x1.71de3a556c734p-19))) + lo);
+    const double ps = -0x1.5555555555555p-3 + z * (0x1.1111111111111p-7 + z * (-0x1.a01a01a01a01ap-13 + z * 0x1.71de3a556c734p-19));
+    v.sin = hi + (hi * z * ps + lo);
     // 1 − z/2 rounds; its error goes back into the tail.
     const double hz = 0.5 * z, w = 1.0 - hz;
-    v.cos = w + (((1.0 - w) - hz) + (z * z * (0x1.5555555555555p-5 + z * (-0x1.6c16c16c16c17p-10 + z * 0x1.a01a01a01a01ap-16)) - hi * lo));
+    const double pc = 0x1.5555555555555p-5 + z * (-0x1.6c16c16c16c17p-10 + z * 0x1.a01a01a01a01ap-16);
+    v.cos = w + (((1.0 - w) - hz) + (z * z * pc - hi * lo));
   } else {
     // r = a + t, a = j/32, |t| ≤ 1/64: sin(a + t) = S + C·t + S·(cos t − 1) + C·(sin t − t) and
     // cos(a + t) = C − S·t + C·(cos t − 1) − S·(sin t − t), with S, C = sin a, cos a as 26-bit
@@ -272,13 +275,17 @@ inline SinCos sincos_kernel(double hi, double lo) {
     const double th = hi - j * 0x1p-5;  // exact: hi and j/32 are within a factor 2
     const double thh = head26(th), thl = th - thh;
     const double t2 = th * th;
-    const double sm = th * t2 * (-0x1.5555555555555p-3 + t2 * (0x1.1111111111111p-7 + t2 * -0x1.a01a01a01a01ap-13));
-    const double cm = t2 * (-0x1p-1 + t2 * (0x1.5555555555555p-5 + t2 * (-0x1.6c16c16c16c17p-10 + t2 * 0x1.a01a01a01a01ap-16)));
+    // sin t − t and cos t − 1, Taylor to t^7 and t^8 (the next terms are below 2^-63).
+    const double sm = th * t2 * (-0x1.5555555555555p-3 + t2 * (0x1.1111111111111p-7 - t2 * 0x1.a01a01a01a01ap-13));
+    const double cm =
+        t2 * (-0x1p-1 + t2 * (0x1.5555555555555p-5 + t2 * (-0x1.6c16c16c16c17p-10 + t2 * 0x1.a01a01a01a01ap-16)));
     const double S = e.sin_head + e.sin_tail, C = e.cos_head + e.cos_tail;
     const DD us = fast_two_sum(e.sin_head, e.cos_head * thh);
-    v.sin = us.hi + (((us.lo + e.sin_tail) + (e.cos_head * thl + e.cos_tail * th + e.cos_head * lo)) + (S * cm + C * sm));
+    v.sin = us.hi +
+            (((us.lo + e.sin_tail) + (e.cos_head * thl + e.cos_tail * th + e.cos_head * lo)) + (S * cm + C * sm));
     const DD uc = fast_two_sum(e.cos_head, -(e.sin_head * thh));
-    v.cos = uc.hi + (((uc.lo + e.cos_tail) - (e.sin_head * thl + e.sin_tail * th + e.sin_head * lo)) + (C * cm - S * sm));
+    v.cos = uc.hi +
+            (((uc.lo + e.cos_tail) - (e.sin_head * thl + e.sin_tail * th + e.sin_head * lo)) + (C * cm - S * sm));
   }
   if (neg) v.sin = -v.sin;
   return v;
@@ -317,7 +324,8 @@ inline DD atan_ratio(double n, double d) {
   const double ul = ((((num.hi - m.hi) - m.lo) + num.lo) - uh * den.lo) / den.hi;
   // atan(u) − u, Taylor to u^9 (the next term is below 2^-73).
   const double u2 = uh * uh;
-  const double tail = uh * u2 * (-0x1.5555555555555p-2 + u2 * (0x1.999999999999ap-3 + u2 * (-0x1.2492492492492p-3 + u2 * 0x1.c71c71c71c71cp-4)));
+  const double pa = -0x1.5555555555555p-2 + u2 * (0x1.999999999999ap-3 + u2 * (-0x1.2492492492492p-3 + u2 * 0x1.c71c71c71c71cp-4));
+  const double tail = uh * u2 * pa;
   const DD s = fast_two_sum(atan_hi_lo[j][0], uh);  // atan(c) ≥ 1/64 > |u| unless c = 0
   return {s.hi, s.lo + ((atan_hi_lo[j][1] + ul) + tail)};
 }
@@ -456,8 +464,10 @@ double tanh(double x) {
     return x;  // tanh x = x(1 − x²/3 …) is x to within 2^-55
   } else if (ax < 0x1p-4) {
     // Taylor to x^13 (the next term is below 2^-65 of x).
-    const double z = ax * ax;
-    v = ax + ax * z * (-0x1.5555555555555p-2 + z * (0x1.1111111111111p-3 + z * (-0x1.ba1ba1ba1ba1cp-5 + z * (0x1.664f4882c10fap-6 + z * (-0x1.226e355e6c23dp-7 + z * 0x1.d6d3d0e157de0p-9)))));
+    const double z = ax * ax, z2 = z * z;
+    const double p = (-0x1.5555555555555p-2 + z * 0x1.1111111111111p-3) +
+                     z2 * ((-0x1.ba1ba1ba1ba1cp-5 + z * 0x1.664f4882c10fap-6) + z2 * (-0x1.226e355e6c23dp-7 + z * 0x1.d6d3d0e157de0p-9));
+    v = ax + ax * z * p;
   } else {
     // (E − 1)/(E + 1), E = exp(2ax) as a double-double; the quotient gets one correction step.
     const DD e = exp_dd(2.0 * ax);
