@@ -52,8 +52,9 @@ void push_root(std::vector<float>& t, std::size_t m, std::size_t n) {
 
 // 7, 5 and 3 first (the first stage has no twiddles to multiply by), then the powers of 2 in
 // stages of 8 and 4 (2 only for an odd power: 8·2 costs what 4·4 does): the fewer the passes
-// over the data the better. The twiddles of every stage appended to
-// `tables`, their offsets in place of the pointers until the tables stop growing.
+// over the data the better. The same on every instruction set, as the bits depend on it. The
+// twiddles of every stage are appended to `tables`, their offsets kept in place of the pointers
+// until the tables stop growing.
 fft::Line line(std::size_t n, const char* what, std::size_t original, std::vector<float>& tables,
                std::vector<std::size_t>& offsets) {
   if (n == 0) throw std::invalid_argument(std::string("RealFft2d: ") + what + " must be at least 1");
@@ -69,8 +70,7 @@ fft::Line line(std::size_t n, const char* what, std::size_t original, std::vecto
     ns *= r, rest /= r;
   };
   int twos = 0;
-  while (rest % 2 == 0) rest /= 2, ++twos;
-  rest <<= twos;
+  for (std::size_t m = n; m % 2 == 0; m /= 2) ++twos;
   for (std::size_t f : {7, 5, 3})
     while (rest % f == 0) add(f);
   for (; twos >= 3 && twos != 4; twos -= 3) add(8);
@@ -92,7 +92,7 @@ struct RealFft2d::Plan {
   fft::Plan2d p;
   std::vector<float> tables;
   const fft::Kernels* kernels;
-  std::size_t scratch;  // floats a call needs (see forward_t and inverse_t in fft_impl.h)
+  std::size_t scratch;  // floats a call needs: the layout at forward_t in fft_impl.h
 };
 
 RealFft2d::RealFft2d(std::size_t rows, std::size_t cols) : RealFft2d(rows, cols, active_isa()) {}

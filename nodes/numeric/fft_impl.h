@@ -39,7 +39,7 @@ struct Plan2d {
   float unit[9][8][2];  // (cos, sin) of 2πj/R for R = 3, 5, 7 and 8
 };
 
-// Scratch floats a call needs: scratch_floats() in fft.cpp.
+// One instruction set's transforms; scratch holds RealFft2d::Plan::scratch floats (fft.cpp).
 struct Kernels {
   Isa isa;
   std::size_t lanes;
@@ -374,7 +374,7 @@ void rows_inverse_odd(const Plan2d& p, const float* spec, float* out, float* sa,
   }
 }
 
-// Scratch (see scratch_floats in fft.cpp): two lane arrays of the longer line + 1 elements,
+// Scratch: two lane arrays of the longer line + 1 elements,
 // then the spectrum's last column (rows complex), then for odd cols the whole spectrum.
 template <class V>
 void forward_t(const Plan2d& p, const float* in, float* out, float* scratch) {
