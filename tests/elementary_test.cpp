@@ -115,12 +115,12 @@ TEST_CASE("numeric elementary: the tables hold the values they stand for") {
     CHECK(e.invc / grain == double(int(e.invc / grain)));
   }
   for (int j = 0; j < 26; ++j) {
-    const SinCosEntry& e = sincos_table[j];
+    const double* e = sincos_table[j];
     // A 26-bit head and a 53-bit tail: 79 bits.
-    CHECK(fabsq(quad(e.sin_head) + e.sin_tail - sinq(quad(j) / 32)) <= 0x1p-79);
-    CHECK(fabsq(quad(e.cos_head) + e.cos_tail - cosq(quad(j) / 32)) <= 0x1p-79);
-    CHECK((bits(e.sin_head) & 0x7ffffff) == 0);
-    CHECK((bits(e.cos_head) & 0x7ffffff) == 0);
+    CHECK(fabsq(quad(e[0]) + e[1] - sinq(quad(j) / 32)) <= 0x1p-79);
+    CHECK(fabsq(quad(e[2]) + e[3] - cosq(quad(j) / 32)) <= 0x1p-79);
+    CHECK((bits(e[0]) & 0x7ffffff) == 0);
+    CHECK((bits(e[2]) & 0x7ffffff) == 0);
   }
   for (int j = 0; j <= 64; ++j)
     CHECK(fabsq(quad(atan_hi_lo[j][0]) + atan_hi_lo[j][1] - atanq(quad(j) / 64)) <= tol);
@@ -420,7 +420,7 @@ TEST_CASE("numeric elementary: the results' bits are pinned") {
     u64 got, pinned;
   } digests[] = {
       {"exp", e.h, 0x6c5d79b72684363d},   {"log", l.h, 0x616889cef135c8bf}, {"pow", p.h, 0x7cf6a63bcbe42a90},
-      {"sin", s.h, 0xf656e86ee85cee47},   {"cos", c.h, 0x29cecab37481fe59}, {"atan2", a.h, 0x9a907f1ab5fddf49},
+      {"sin", s.h, 0x7e7137ea72c9eda0},   {"cos", c.h, 0x29cecab37481fe59}, {"atan2", a.h, 0x9a907f1ab5fddf49},
       {"tanh", t.h, 0x4a6610b371c4d88e},
   };
   for (const auto& d : digests) {

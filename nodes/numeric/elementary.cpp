@@ -246,58 +246,55 @@ inline Reduced reduce(double ax) {
   return {r.hi, r.lo, q};
 }
 
+// sin or cos of |r| = hi + lo, hi ≥ 0, |r| ≤ π/4 + 2^-30. With a = j/32 the nearest table point
+// and t = |r| − a, |t| ≤ 1/64, both are P + Q·t + P·(cos t − 1) + Q·(sin t − t): (P, Q) is
+// (sin a, cos a) for the sine, (cos a, −sin a) for the cosine. P and Q come as 26-bit heads and
+// tails, so the head sum P + Q·t_head is exact; the rest is below 2^-12 of the result (|P| is at
+// least |Q·t| and the result at least |P|/2), so its roundings hardly count. The first-order
+// effect of lo is Q·lo.
+struct Near {
+  const double* e;  // sin a, cos a as in sincos_table
+  double th, thh, thl, lo, cm, sm;
+};
+inline Near near_point(double hi, double lo) {
+  const int j = int(hi * 32.0 + 0.5);
+  const double th = hi - j * 0x1p-5;  // exact: hi and j/32 are within a factor 2, or j = 0
+  const double thh = head26(th), t2 = th * th;
+  // sin t − t and cos t − 1, Taylor to t^7 and t^8 (the next terms are below 2^-63).
+  const double sm = th * t2 * (-0x1.5555555555555p-3 + t2 * (0x1.1111111111111p-7 - t2 * 0x1.a01a01a01a01ap-13));
+  const double cm =
+      t2 * (-0x1p-1 + t2 * (0x1.5555555555555p-5 + t2 * (-0x1.6c16c16c16c17p-10 + t2 * 0x1.a01a01a01a01ap-16)));
+  return {sincos_table[j], th, thh, th - thh, lo, cm, sm};
+}
+inline double near_value(const Near& n, bool cosine) {
+  const int i = cosine ? 2 : 0;
+  const u64 flip = u64(cosine) << 63;
+  const double ph = n.e[i], pt = n.e[i + 1];
+  const double qh = from_bits(bits(n.e[2 - i]) ^ flip), qt = from_bits(bits(n.e[3 - i]) ^ flip);
+  const DD u = fast_two_sum(ph, qh * n.thh);
+  return u.hi + (((u.lo + pt) + (qh * n.thl + qt * n.th + qh * n.lo)) + ((ph + pt) * n.cm + (qh + qt) * n.sm));
+}
+
+// sin(q·π/2 + r): ±sin r for even q, ±cos r for odd q, the sign from q's half turn and, for the
+// sine of r, from r's sign.
+inline double quadrant_sin(unsigned q, const Near& n, bool r_negative) {
+  const bool odd = q & 1;
+  const bool negative = ((q >> 1) & 1) != (!odd && r_negative);
+  return from_bits(bits(near_value(n, odd)) ^ (u64(negative) << 63));
+}
+
 struct SinCos {
   double sin, cos;
 };
 
-// sin and cos of hi + lo, |hi + lo| ≤ π/4 + 2^-30.
-inline SinCos sincos_kernel(double hi, double lo) {
-  const bool neg = hi < 0;
-  if (neg) hi = -hi, lo = -lo;
-  const int j = int(hi * 32.0 + 0.5);
-  SinCos v;
-  if (j < 2) {
-    // |r| < 3/64: Taylor to r^9 and r^8 (the next terms are below 2^-65), the tail lo only as
-    // its first-order effect.
-    const double z = hi * hi;
-    const double ps = -0x1.5555555555555p-3 + z * (0x1.1111111111111p-7 + z * (-0x1.a01a01a01a01ap-13 + z * 0x1.71de3a556c734p-19));
-    v.sin = hi + (hi * z * ps + lo);
-    // 1 − z/2 rounds; its error goes back into the tail.
-    const double hz = 0.5 * z, w = 1.0 - hz;
-    const double pc = 0x1.5555555555555p-5 + z * (-0x1.6c16c16c16c17p-10 + z * 0x1.a01a01a01a01ap-16);
-    v.cos = w + (((1.0 - w) - hz) + (z * z * pc - hi * lo));
-  } else {
-    // r = a + t, a = j/32, |t| ≤ 1/64: sin(a + t) = S + C·t + S·(cos t − 1) + C·(sin t − t) and
-    // cos(a + t) = C − S·t + C·(cos t − 1) − S·(sin t − t), with S, C = sin a, cos a as 26-bit
-    // heads and tails. The head sum S + C·t_head is exact; everything else is below 2^-13 of the
-    // result, so its roundings hardly count.
-    const SinCosEntry& e = sincos_table[j];
-    const double th = hi - j * 0x1p-5;  // exact: hi and j/32 are within a factor 2
-    const double thh = head26(th), thl = th - thh;
-    const double t2 = th * th;
-    // sin t − t and cos t − 1, Taylor to t^7 and t^8 (the next terms are below 2^-63).
-    const double sm = th * t2 * (-0x1.5555555555555p-3 + t2 * (0x1.1111111111111p-7 - t2 * 0x1.a01a01a01a01ap-13));
-    const double cm =
-        t2 * (-0x1p-1 + t2 * (0x1.5555555555555p-5 + t2 * (-0x1.6c16c16c16c17p-10 + t2 * 0x1.a01a01a01a01ap-16)));
-    const double S = e.sin_head + e.sin_tail, C = e.cos_head + e.cos_tail;
-    const DD us = fast_two_sum(e.sin_head, e.cos_head * thh);
-    v.sin = us.hi +
-            (((us.lo + e.sin_tail) + (e.cos_head * thl + e.cos_tail * th + e.cos_head * lo)) + (S * cm + C * sm));
-    const DD uc = fast_two_sum(e.cos_head, -(e.sin_head * thh));
-    v.cos = uc.hi +
-            (((uc.lo + e.cos_tail) - (e.sin_head * thl + e.sin_tail * th + e.sin_head * lo)) + (C * cm - S * sm));
-  }
-  if (neg) v.sin = -v.sin;
-  return v;
-}
-
 // sin and cos of any finite x, from the quadrant and the remainder.
-inline SinCos sincos_finite(double x) {
+inline SinCos sincos_finite(double x, bool want_sin, bool want_cos) {
   const Reduced r = reduce(abs_of(x));
-  const SinCos k = sincos_kernel(r.hi, r.lo);
-  SinCos v = r.q & 1 ? SinCos{k.cos, -k.sin} : k;
-  if (r.q & 2) v = {-v.sin, -v.cos};
-  if (sign_bit(x)) v.sin = -v.sin;
+  const bool r_negative = r.hi < 0;
+  const Near n = r_negative ? near_point(-r.hi, -r.lo) : near_point(r.hi, r.lo);
+  SinCos v{0.0, 0.0};
+  if (want_sin) v.sin = from_bits(bits(quadrant_sin(r.q, n, r_negative)) ^ (bits(x) & (u64(1) << 63)));
+  if (want_cos) v.cos = quadrant_sin(r.q + 1, n, r_negative);
   return v;
 }
 
@@ -414,12 +411,12 @@ double pow(double x, double y) {
 
 double sin(double x) {
   if (!(abs_of(x) < inf)) return x - x;
-  return sincos_finite(x).sin;
+  return sincos_finite(x, true, false).sin;
 }
 
 double cos(double x) {
   if (!(abs_of(x) < inf)) return x - x;
-  return sincos_finite(x).cos;
+  return sincos_finite(x, false, true).cos;
 }
 
 void sincos(double x, double& s, double& c) {
@@ -427,7 +424,7 @@ void sincos(double x, double& s, double& c) {
     s = c = x - x;
     return;
   }
-  const SinCos v = sincos_finite(x);
+  const SinCos v = sincos_finite(x, true, true);
   s = v.sin, c = v.cos;
 }
 

@@ -275,9 +275,9 @@ constexpr LogEntry log_table[128] = {
     {0x1.7800000000000p-1, 0x1.3c25277333000p-2, 0x1.83b54b606bd5cp-46},
     {0x1.7600000000000p-1, 0x1.419b423d5f000p-2, -0x1.ce379226de3ecp-44},
 };
-// sin(j/32) and cos(j/32), j = 0..25, each as a 26-bit head and a full tail.
-struct SinCosEntry { double sin_head, sin_tail, cos_head, cos_tail; };
-constexpr SinCosEntry sincos_table[26] = {
+// sin(j/32) and cos(j/32), j = 0..25, each as a 26-bit head and a full tail: {sin head, sin tail,
+// cos head, cos tail}.
+constexpr double sincos_table[26][4] = {
     {0.0, 0.0, 0x1.0000000000000p+0, 0.0},
     {0x1.ffeaab0000000p-6, -0x1.11179173501bfp-34, 0x1.ffc0018000000p-1, -0x1.556c16a76a892p-28},
     {0x1.ffaaaf0000000p-5, -0x1.12b1254b45b4dp-33, 0x1.ff00158000000p-1, -0x1.5b059659af8f1p-28},
