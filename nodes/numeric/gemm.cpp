@@ -67,7 +67,8 @@ template <class T>
 void parallel(const GemmShape& s, const T* a, const T* b, T* c) {
   check(s);
   const GemmKernels& k = kernels(active_isa());
-  // Tiles big enough to repay packing their part of B, at least a few per thread.
+  // Tasks of at least 96 rows × 256 columns of C, big enough to repay packing their part of B;
+  // a product smaller than that, or than a few million fmas, stays on the calling thread.
   constexpr std::size_t rows = 96, cols = 256;
   if (s.m * s.n * s.k < 4'000'000 || (s.m <= rows && s.n <= cols)) return run(k, s, a, b, c);
   tbb::parallel_for(tbb::blocked_range2d<std::size_t>(0, s.m, rows, 0, s.n, cols),

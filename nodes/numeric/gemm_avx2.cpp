@@ -65,6 +65,9 @@ struct F64v {
   static R fma(R a, R b, R c) { return _mm256_fmadd_pd(a, b, c); }
 };
 
+// Blocks of 256 steps: a panel (256 × 16 floats or 256 × 8 doubles, 16 KiB) stays in L1 while
+// a block's tiles take it; the packed block of B (up to 1024 float or 512 double columns, 1 MiB)
+// in L2.
 using F32 = GemmT<F32v, 6, 2, 256, 144, 1024>;
 using F64 = GemmT<F64v, 6, 2, 256, 144, 512>;
 

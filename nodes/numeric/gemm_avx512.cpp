@@ -75,6 +75,9 @@ struct F64v {
   static R fma(R a, R b, R c) { return _mm512_fmadd_pd(a, b, c); }
 };
 
+// Blocks of 256 steps: a panel (256 × 32 floats or 256 × 16 doubles, 32 KiB) stays in L1 while
+// a block's tiles take it; the packed block of B (up to 1024 float or 512 double columns, 1 MiB)
+// in L2.
 using F32 = GemmT<F32v, 12, 2, 256, 192, 1024>;
 using F64 = GemmT<F64v, 12, 2, 256, 192, 512>;
 

@@ -1,6 +1,7 @@
 // The matrix-product kernels of gemm.h, written once over a vector type V and compiled once per
 // instruction set by gemm_<isa>.cpp. V gives the element type T, the lane count W, and load,
-// store, broadcast, fma and zero, with load_part / store_part for the first n < W lanes.
+// store, broadcast, fma and zero, load_part / store_part for the first n < W lanes (zeros in the
+// others), and transpose of a W × W block.
 //
 // Goto's blocking: op(B) is packed a block of KC rows × NC columns at a time into panels of
 // NR = NV·W columns (a row of a panel contiguous, zero past the matrix's edge; through W × W
@@ -11,6 +12,11 @@
 // MR rows × NV vectors of C and takes one panel's rows p in order. Between K blocks the partial
 // sums go to C and come back, which keeps every output's chain exact: one fma per p, in order,
 // from +0 or from C, whatever the tile, block or vector width.
+//
+// Tiles of C's edges are compiled for every row count up to MR and vector count up to NV, and
+// a partial last vector is loaded and stored through lane masks, so that the edge costs no
+// copies. The rows of a block are shared out evenly among its tiles: 50 rows make five tiles of
+// 10, not four of 12 and one of 2 whose two chains could not hide the fma's latency.
 //
 // Everything here has internal linkage and calls no standard-library template: an inline
 // function compiled with -mavx512f in one file could otherwise be the copy the linker keeps for
@@ -152,8 +158,7 @@ struct GemmT {
     }
   }
 
-  // Tiles of a block of mc rows: as many as MR needs, their rows as even as can be, so that no
-  // tile is left with a row or two (too few independent chains to hide the fma latency).
+  // Tile t's rows in a block of mc: as many tiles as MR needs, their rows as even as can be.
   static std::size_t tile_rows(std::size_t mc, std::size_t t, std::size_t tiles) {
     return mc / tiles + (t < mc % tiles ? 1 : 0);
   }
