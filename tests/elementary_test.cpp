@@ -89,7 +89,9 @@ void add(std::vector<double>& xs, Rng& g, int n, V v) {
   for (int i = 0; i < n; ++i) xs.push_back(v(g));
 }
 
-double exp_ref_max = 0x1.62e42fefa39efp+9, exp_ref_min = -0x1.74910d52d3051p+9;
+// The largest x with exp(x) finite and the smallest with exp(x) rounding to more than 0 (checked
+// against the reference below).
+const double exp_ref_max = 0x1.62e42fefa39efp+9, exp_ref_min = -0x1.74910d52d3051p+9;
 
 }  // namespace
 
@@ -149,6 +151,11 @@ TEST_CASE("numeric elementary: exp within 0.52 ulp, subnormal results and overfl
   MESSAGE("exp: " << w.where());
   CHECK(w.ulps <= 0.52);
 
+  const quad past_max = quad(0x1.fffffffffffffp+1023) + 0x1p+970, half_min = ldexpq(1, -1075);
+  CHECK(expq(exp_ref_max) < past_max);
+  CHECK(expq(std::nextafter(exp_ref_max, inf)) >= past_max);
+  CHECK(expq(exp_ref_min) > half_min);
+  CHECK(expq(std::nextafter(exp_ref_min, -inf)) <= half_min);
   CHECK(num::exp(0.0) == 1.0);
   CHECK(num::exp(-0.0) == 1.0);
   CHECK(num::exp(inf) == inf);
