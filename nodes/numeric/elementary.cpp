@@ -288,7 +288,8 @@ struct SinCos {
 };
 
 // sin and cos of any finite x, from the quadrant and the remainder.
-inline SinCos sincos_finite(double x, bool want_sin, bool want_cos) {
+// Inlined into sin, cos and sincos, so each computes only what it returns.
+[[gnu::always_inline]] inline SinCos sincos_finite(double x, bool want_sin, bool want_cos) {
   const Reduced r = reduce(abs_of(x));
   const bool r_negative = r.hi < 0;
   const Near n = r_negative ? near_point(-r.hi, -r.lo) : near_point(r.hi, r.lo);
