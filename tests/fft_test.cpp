@@ -20,12 +20,6 @@ using cf = std::complex<float>;
 
 namespace {
 
-std::vector<Isa> isas_run() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512})
-    if (runs(isa)) out.push_back(isa);
-  return out;
-}
 
 std::vector<float> random_grid(std::size_t n, unsigned seed) {
   std::mt19937 rng(seed);
@@ -204,7 +198,7 @@ TEST_CASE("fft: inverse(forward(x)) is rows·cols times x, and the inverse leave
 }
 
 TEST_CASE("fft: every instruction set the CPU runs gives the same bits") {
-  const auto isas = isas_run();
+  const auto isas = runnable_isas();
   MESSAGE("instruction sets compared: " << isas.size());
   for (auto [rows, cols] : {std::pair<std::size_t, std::size_t>{30, 42}, {105, 98}, {35, 15}, {400, 400}, {16, 343}, {1120, 350}}) {
     CAPTURE(rows);

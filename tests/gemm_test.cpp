@@ -18,12 +18,6 @@ using namespace untangle::num;
 
 namespace {
 
-std::vector<Isa> isas_run() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512})
-    if (runs(isa)) out.push_back(isa);
-  return out;
-}
 
 // The definition in gemm.h, written out: one fma per p, in order.
 template <class T>
@@ -95,7 +89,7 @@ void every_isa_is_the_chain() {
             Problem<T> p({ta, tb, m, n, k, 0, 0, 0, accumulate}, (m + k) % 3, rng);
             std::vector<T> want = p.c;
             chain(p.s, p.a.data(), p.b.data(), want.data());
-            for (Isa isa : isas_run()) {
+            for (Isa isa : runnable_isas()) {
               std::vector<T> got = p.c;
               gemm(isa, p.s, p.a.data(), p.b.data(), got.data());
               INFO(isa_name(isa), " ", describe(p.s));
@@ -123,7 +117,7 @@ TEST_CASE("gemm: the dense layers' and the projections' shapes, on every instruc
     Problem<float> p(s, 0, rng);
     std::vector<float> want = p.c;
     chain(p.s, p.a.data(), p.b.data(), want.data());
-    for (Isa isa : isas_run()) {
+    for (Isa isa : runnable_isas()) {
       std::vector<float> got = p.c;
       gemm(isa, p.s, p.a.data(), p.b.data(), got.data());
       INFO(isa_name(isa), " ", describe(p.s));
@@ -133,7 +127,7 @@ TEST_CASE("gemm: the dense layers' and the projections' shapes, on every instruc
   Problem<double> p({Op::none, Op::transpose, 128, 2048, 50, 0, 0, 0, false}, 0, rng);
   std::vector<double> want = p.c;
   chain(p.s, p.a.data(), p.b.data(), want.data());
-  for (Isa isa : isas_run()) {
+  for (Isa isa : runnable_isas()) {
     std::vector<double> got = p.c;
     gemm(isa, p.s, p.a.data(), p.b.data(), got.data());
     INFO(isa_name(isa));
@@ -246,7 +240,7 @@ TEST_CASE("gemm: gram is the chain over the rows on every instruction set and th
           for (std::size_t r = 0; r < n; ++r) acc = std::fma(x[r * ldx + i], x[r * ldx + j], acc);
           want[i * d + j] = acc;
         }
-      for (Isa isa : isas_run())
+      for (Isa isa : runnable_isas())
         for (int threads : {1, 2, 5}) {
           tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
           std::vector<double> got(d * d, -1.0);

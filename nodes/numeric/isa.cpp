@@ -45,6 +45,13 @@ Isa active_isa() {
   return chosen;
 }
 
+std::vector<Isa> runnable_isas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512})
+    if (runs(isa)) out.push_back(isa);
+  return out;
+}
+
 double unfused_multiply_add(double a, double b, double c) { return a * b + c; }
 
 }  // namespace untangle::num

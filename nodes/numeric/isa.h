@@ -12,6 +12,8 @@
 #error "untangle's numeric code must be compiled without -ffast-math and its parts (see CMakeLists.txt)"
 #endif
 
+#include <vector>
+
 namespace untangle::num {
 
 enum class Isa { generic, avx2, avx512 };
@@ -24,6 +26,8 @@ Isa cpu_isa();
 Isa active_isa();
 // Whether the CPU runs `isa`.
 inline bool runs(Isa isa) { return static_cast<int>(isa) <= static_cast<int>(cpu_isa()); }
+// Every set the CPU runs, narrowest first; for tests that compare them.
+std::vector<Isa> runnable_isas();
 
 // a·b + c rounded twice, as written. Compiled like every numeric file, so a test can prove
 // that the build does not contract it into a fused multiply-add.
