@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "pipeline/hash.h"
+#include "pipeline/utf8.h"
 
 namespace untangle {
 
@@ -161,6 +162,9 @@ struct Canon {
     const YAML::Mark at = here(marks, outer);
     const bool scalar = value.IsScalar();
     const std::string text = scalar ? value.Scalar() : std::string();
+    // Every text of a graph may end up in JSON, a page or a file name, none of which takes
+    // other bytes than UTF-8.
+    if (!utf8(text, path, at)) return YAML::Node();
     switch (spec.type) {
       case ParamType::integer: {
         std::int64_t v = 0;
@@ -200,6 +204,12 @@ struct Canon {
       case ParamType::dict: return dict(spec, value, marks, path, at);
     }
     return YAML::Node();
+  }
+
+  bool utf8(const std::string& text, const std::string& path, const YAML::Mark& at) {
+    const std::size_t bad = invalid_utf8_at(text);
+    if (bad != std::string::npos) fail(at, path + " must be UTF-8 text; byte " + std::to_string(bad + 1) + " of it is not");
+    return bad == std::string::npos;
   }
 
   YAML::Node finish(const ParamSpec& spec, YAML::Node out, std::size_t issues_before) {
@@ -294,6 +304,7 @@ struct Canon {
         continue;
       }
       const std::string key = it->first.Scalar();
+      if (!utf8(key, path + " key", here(entry(marks, key).second, at))) continue;
       out[key] = run(spec.items.at(0), it->second, entry(marks, key).first, path + "." + key, at);
     }
     return finish(spec, out, before);

@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
 #include "pipeline/graph_spec.h"
+#include "pipeline/plan.h"
+#include "pipeline/utf8.h"
+#include "tests/test_ops.h"
 
 using namespace untangle;
 
@@ -82,4 +85,40 @@ TEST_CASE("graph spec: a missing file is an error, not a crash") {
   parse_graph_file("/nonexistent/graph.yaml", d);
   REQUIRE(d.size() == 1);
   CHECK(d[0].str() == "/nonexistent/graph.yaml: error: cannot read graph file");
+}
+
+TEST_CASE("graph spec: text that is not UTF-8 is an error where the graph gives it, in any string param") {
+  // 0xff starts no character; e2 82 is the euro sign cut short; c0 af is '/' overlong; ed a0 80 a surrogate.
+  CHECK(invalid_utf8_at("caf\xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x99\x82") == std::string::npos);
+  CHECK(invalid_utf8_at("ab\xff") == 2);
+  CHECK(invalid_utf8_at("\xe2\x82") == 0);
+  CHECK(invalid_utf8_at("a\xc0\xaf") == 1);
+  CHECK(invalid_utf8_at("\xed\xa0\x80") == 0);
+  CHECK(invalid_utf8_at("\xf4\x90\x80\x80") == 0);  // past U+10FFFF
+  CHECK(repair_utf8("a\xff" "b\xe2\x82") == "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd");
+
+  static Registry ops = test::test_registry();
+  const std::string text = "vars: {v: \"x\xe2\x82\"}\n"
+                           "nodes:\n"
+                           "  a: {op: source, params: {tag: \"ok\xff\"}}\n"
+                           "  b: {op: named, params: {outputs: {\"y\xff\": scalar, z: \"s\xc0\xaf\"}}}\n"
+                           "  c: {op: source, params: {tag: \"run-${v}\"}}\n"
+                           "  d: {op: reader, params: {path: \"f\xed\xa0\x80.txt\"}}\n"
+                           "  e: {op: source, params: {tag: \"caf\xc3\xa9 \xe2\x80\xa8 <!--<script>\"}}\n";
+  Diagnostics d;
+  make_plan(parse_graph_text(text, "u.yaml", d), ops, {}, d);
+  std::vector<std::string> lines;
+  for (auto& x : d) lines.push_back(x.str());
+  CHECK(lines == std::vector<std::string>{
+                     "u.yaml:3:33: error: tag must be UTF-8 text; byte 3 of it is not",
+                     "u.yaml:4:37: error: outputs key must be UTF-8 text; byte 2 of it is not",
+                     "u.yaml:4:54: error: outputs.z must be UTF-8 text; byte 2 of it is not",
+                     "u.yaml:5:33: error: tag must be UTF-8 text; byte 6 of it is not",
+                     "u.yaml:6:34: error: path must be UTF-8 text; byte 2 of it is not",
+                 });
+  // A --set value is checked the same way.
+  Diagnostics set;
+  make_plan(parse_graph_text("nodes:\n  e: {op: source}\n", "u.yaml", set), ops, {{"e.tag", "\"\xff\""}}, set);
+  REQUIRE(set.size() == 1);
+  CHECK(set[0].message == "tag must be UTF-8 text; byte 1 of it is not");
 }
