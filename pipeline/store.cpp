@@ -186,6 +186,13 @@ Tensor read_dataset(hid_t file, const std::string& name, std::string* recorded_d
   std::vector<hsize_t> dims(rank > 0 ? rank : 0);
   if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
   t.shape.assign(dims.begin(), dims.end());
+  // Shapes come from the file (an exec program writes it): checked before they size anything.
+  if (t.dtype != DType::str) {
+    Tensor a = Tensor::allocate(t.dtype, t.shape, "dataset " + name);
+    t.bytes = std::move(a.bytes);
+  } else {
+    check_memory(byte_count(t.shape, DType::i64), "dataset " + name);  // a pointer per string
+  }
   if (t.dtype == DType::str) {
     Hid mem(H5Tcopy(H5T_C_S1), H5Tclose);
     check(H5Tset_size(mem, H5T_VARIABLE), "string type");
@@ -197,7 +204,6 @@ Tensor read_dataset(hid_t file, const std::string& name, std::string* recorded_d
       H5Dvlen_reclaim(mem, space, H5P_DEFAULT, ptrs.data());
     }
   } else {
-    t.bytes.resize(t.size() * dtype_size(t.dtype));
     if (t.size() > 0)
       check(H5Dread(ds, native(t.dtype), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.bytes.data()), "cannot read " + name);
   }
@@ -508,10 +514,9 @@ void write_h5_file(const std::string& path, const Outputs& datasets) {
   }
 }
 
-Outputs read_h5_file(const std::string& path) {
-  quiet();
-  Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-  no_file_locking(fapl);
+namespace {
+
+Outputs read_h5(hid_t fapl, const std::string& path) {
   Hid f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), H5Fclose);
   if (!f.ok()) throw std::runtime_error("not an HDF5 file");
   H5G_info_t info{};
@@ -533,6 +538,24 @@ Outputs read_h5_file(const std::string& path) {
     out[name] = read_dataset(f, name, nullptr);
   }
   return out;
+}
+
+}  // namespace
+
+Outputs read_h5_file(const std::string& path) {
+  quiet();
+  Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  no_file_locking(fapl);
+  return read_h5(fapl, path);
+}
+
+Outputs read_h5_image(const std::string& image, const std::string& name) {
+  quiet();
+  Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  // The core driver reads from memory; without a backing store nothing is ever written.
+  H5Pset_fapl_core(fapl, 1 << 16, 0);
+  H5Pset_file_image(fapl, const_cast<char*>(image.data()), image.size());
+  return read_h5(fapl, name);
 }
 
 }  // namespace untangle

@@ -90,5 +90,7 @@ std::string default_cache_dir();  // $UNTANGLE_CACHE or .untangle/cache
 // dataset; the messages leave naming the file to the caller.
 void write_h5_file(const std::string& path, const Outputs& datasets);
 Outputs read_h5_file(const std::string& path);
+// The same from a file's bytes in memory (HDF5's file image); `name` stands for the file.
+Outputs read_h5_image(const std::string& image, const std::string& name);
 
 }  // namespace untangle

@@ -24,13 +24,30 @@ template <> constexpr DType dtype_of<std::int64_t>() { return DType::i64; }
 template <> constexpr DType dtype_of<float>() { return DType::f32; }
 template <> constexpr DType dtype_of<double>() { return DType::f64; }
 
+// The most dimensions a tensor has: HDF5's limit (H5S_MAX_RANK), since the cache stores every
+// tensor as an HDF5 dataset; a deeper shape could be computed but never cached.
+constexpr std::size_t kMaxRank = 32;
+
+// Shapes come from files, so their products are checked: these throw std::runtime_error
+// when the product does not fit in 64 bits, rather than wrapping to a small number.
+std::size_t element_count(const std::vector<std::size_t>& shape);
+std::size_t byte_count(const std::vector<std::size_t>& shape, DType dtype);
+
+// Refuses `bytes` that this process can never hold: more than `max_bytes` (when nonzero), the
+// machine's physical memory, or the address-space limit (ulimit -v). The message names
+// `what` and how much it needs, so a hostile or mistaken size is an error, not a bad_alloc.
+void check_memory(std::size_t bytes, const std::string& what, std::size_t max_bytes = 0);
+
+// "1.5 GiB (1610612736 bytes)", for such messages.
+std::string bytes_text(std::size_t bytes);
+
 struct Tensor {
   DType dtype = DType::f64;
   std::vector<std::size_t> shape;       // empty: a scalar
   std::vector<unsigned char> bytes;     // numeric data, native (little-endian) order
   std::vector<std::string> strings;     // dtype == str
 
-  std::size_t size() const;  // element count
+  std::size_t size() const;  // element count; throws when the shape's product overflows
   bool is_scalar() const { return shape.empty(); }
 
   template <class T> T* data() {
@@ -47,13 +64,12 @@ struct Tensor {
   // Content digest: dtype, shape and bytes. Equal digests mean equal tensors.
   std::string digest() const;
 
-  template <class T> static Tensor zeros(std::vector<std::size_t> shape) {
-    Tensor t;
-    t.dtype = dtype_of<T>();
-    t.shape = std::move(shape);
-    t.bytes.assign(t.size() * sizeof(T), 0);
-    return t;
-  }
+  // A zero-filled numeric tensor. Every allocation from a shape goes through here, checked:
+  // the rank, the product of the dimensions, and check_memory, with `what` in its messages.
+  // Out of memory after all is an error that says how much was asked, never a bad_alloc.
+  static Tensor allocate(DType dtype, std::vector<std::size_t> shape, const std::string& what = "a tensor",
+                         std::size_t max_bytes = 0);
+  template <class T> static Tensor zeros(std::vector<std::size_t> shape) { return allocate(dtype_of<T>(), std::move(shape)); }
   template <class T> static Tensor scalar(T v) {
     Tensor t = zeros<T>({});
     *t.data<T>() = v;

@@ -50,8 +50,25 @@ std::string good_nodes(const std::string& dir) {
          "  good_exec: {op: exec, params: {command: [sh, -c, 'echo hello'], outputs: {}}}\n";
 }
 
+// Every run is bounded: a loader that believes a file's sizes, or inflates without limit, hits
+// this and fails the case instead of taking the machine. Under AddressSanitizer, which reserves
+// terabytes of address space, ASan's own allocation limit does the same job.
+#if defined(__SANITIZE_ADDRESS__)
+const std::string kBounded =
+    "export ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:allocator_may_return_null=1:max_allocation_size_mb=4000\"; ";
+// The header declares more than the limit: refused before anything is allocated, or (without
+// the limit) allocated only as far as the data that comes.
+const std::string kAddressSpaceMessage =
+    "{dir}/x.gz: truncated IDX file (shape [4200000000] needs 4200000000 bytes of data, file has 64)";
+#else
+const std::string kBounded = "ulimit -v 4000000; ";
+const std::string kAddressSpaceMessage =
+    "{dir}/x.gz: shape [4200000000] of uint8 needs 3.9 GiB (4200000000 bytes), more than this process may address "
+    "with ulimit -v: 3.8 GiB (4096000000 bytes)";
+#endif
+
 CommandResult untangle_run(const std::string& graph, const std::string& cache) {
-  return run_command(std::string(UNTANGLE_BINARY) + " run " + graph + " --cache " + cache);
+  return run_command(kBounded + "exec " + std::string(UNTANGLE_BINARY) + " run " + graph + " --cache " + cache);
 }
 
 // The good graph run once in a cache of its own, which each case copies: its entries are the
@@ -199,6 +216,39 @@ TEST_CASE("bad inputs: load_idx") {
              write_bytes(d + "/y", idx(0x08, {2}, {1, 2}));
            },
            both, 1, "{dir}/y: 2 labels, but {dir}/x has 3 rows"},
+          {"a shape whose byte count overflows",
+           [](const std::string& d) { write_bytes(d + "/x", idx(0x08, {65536, 65536, 65536, 65536}, Bytes(10, 0))); },
+           "{op: load_idx, params: {x: {dir}/x}}", 1,
+           "{dir}/x: shape [65536, 65536, 65536, 65536] of uint8 needs more than 2^64 bytes"},
+          {"a shape larger than the file, with its true size",
+           [](const std::string& d) { write_bytes(d + "/x", idx(0x08, {65536, 65536}, Bytes(10, 0))); },
+           "{op: load_idx, params: {x: {dir}/x}}", 1,
+           "{dir}/x: truncated IDX file (shape [65536, 65536] needs 4294967296 bytes of data, file has 10)"},
+          {"more dimensions than a tensor holds",
+           [](const std::string& d) { write_bytes(d + "/x", idx(0x08, std::vector<std::uint32_t>(255, 1), {7})); },
+           "{op: load_idx, params: {x: {dir}/x}}", 1,
+           "{dir}/x: IDX rank 255 in magic number 0x000008ff: more dimensions than a tensor holds (32)"},
+          {"a .gz that inflates far past its header's size",
+           [](const std::string& d) {
+             // 4,096 gzip members of 1 MiB of zeros each: 4 GiB inflated from a few MB, after
+             // a header that declares one byte.
+             write_gz(d + "/one.gz", idx(0x08, {1}, {7}));
+             write_gz(d + "/zeros.gz", Bytes(1 << 20, 0));
+             const std::string member = read_file(d + "/zeros.gz");
+             std::string bomb = read_file(d + "/one.gz");
+             for (int i = 0; i < 4096; ++i) bomb += member;
+             write_file(d + "/x.gz", bomb);
+           },
+           "{op: load_idx, params: {x: {dir}/x.gz}}", 1,
+           "{dir}/x.gz: more than 1048576 unexpected bytes after the data of shape [1]"},
+          {"a .gz whose header declares more than the process may address",
+           [](const std::string& d) { write_gz(d + "/x.gz", idx(0x08, {4200000000u}, Bytes(64, 0))); },
+           "{op: load_idx, params: {x: {dir}/x.gz}}", 1,
+           kAddressSpaceMessage},
+          {"a file larger than max_bytes",
+           [](const std::string& d) { write_bytes(d + "/x", idx(0x08, {100, 100}, Bytes(10000, 0))); },
+           "{op: load_idx, params: {x: {dir}/x, max_bytes: 9999}}", 1,
+           "{dir}/x: shape [100, 100] of uint8 needs 9.8 KiB (10000 bytes), more than max_bytes = 9999"},
           {"a missing label file",
            [&](const std::string& d) { write_bytes(d + "/x", images); },
            both, 1, "missing file {dir}/y"},
@@ -259,6 +309,44 @@ TEST_CASE("bad inputs: load_npy") {
           {"an .npz that is no zip archive",
            [](const std::string& d) { write_file(d + "/d.npz", std::string(40, 'x')); },
            npz, 1, "{dir}/d.npz: not a zip archive (no end of central directory)"},
+          // Sizes from the header, checked before they size anything. Each of these once crashed
+          // the run: the byte count wrapped to a few bytes, and the data was written far past them.
+          {"a shape whose byte count wraps to the data present",
+           [](const std::string& d) { write_file(d + "/x.npy", npy("<f4", "(4611686018427387905,)", "abcd")); },
+           x, 1, "{dir}/x.npy: shape [4611686018427387905] of <f4 needs more than 2^64 bytes"},
+          {"a shape whose byte count wraps to zero",
+           [](const std::string& d) { write_file(d + "/x.npy", npy("<f4", "(4611686018427387904,)", "")); },
+           x, 1, "{dir}/x.npy: shape [4611686018427387904] of <f4 needs more than 2^64 bytes"},
+          {"a 2-D shape whose byte count wraps to zero",
+           [](const std::string& d) { write_file(d + "/x.npy", npy("<f4", "(4611686018427387904, 1)", "")); },
+           x, 1, "{dir}/x.npy: shape [4611686018427387904, 1] of <f4 needs more than 2^64 bytes"},
+          {"a shape whose element count wraps to zero",
+           [](const std::string& d) { write_file(d + "/x.npy", npy("|u1", "(4294967296, 4294967296)", "")); },
+           x, 1, "{dir}/x.npy: shape [4294967296, 4294967296] has more than 2^64 elements"},
+          {"a dimension past 2^64, once read modulo 2^64",
+           [](const std::string& d) { write_file(d + "/x.npy", npy("|u1", "(18446744073709551619,)", "abc")); },
+           x, 1,
+           "{dir}/x.npy: shape dimension 18446744073709551619 is more than 2^64: {'descr': '|u1', 'fortran_order': "
+           "False, 'shape': (18446744073709551619,), }"},
+          {"a wrapping shape inside an .npz",
+           [](const std::string& d) {
+             write_file(d + "/d.npz", zip({{"a.npy", npy("<f4", "(4611686018427387905,)", "abcd"), false}}));
+           },
+           npz, 1, "{dir}/d.npz, array 'a': shape [4611686018427387905] of <f4 needs more than 2^64 bytes"},
+          {"an .npz member that declares 4 GiB",
+           [&](const std::string& d) {
+             std::string z = zip({{"a.npy", a, true}});
+             const auto central = z.find("PK\x01\x02");
+             for (int b = 0; b < 4; ++b) z[central + 24 + b] = b == 0 ? '\xf0' : '\xff';  // 0xFFFFFFF0 bytes
+             write_file(d + "/d.npz", z);
+           },
+           npz, 1, "{dir}/d.npz, array 'a': the zip declares 4294967280 bytes; the .npy header says the member holds 136"},
+          {"an .npz member larger than max_bytes",
+           [](const std::string& d) {
+             write_file(d + "/d.npz", zip({{"a.npy", npy("<f8", "(1000000,)", std::string(8000000, '\0')), true}}));
+           },
+           "{op: load_npy, params: {x: {dir}/d.npz, x_key: a, max_bytes: 1000000}}", 1,
+           "{dir}/d.npz, array 'a' needs 7.6 MiB (8000128 bytes), more than max_bytes = 1000000"},
           {"a missing file", [](const std::string&) {}, x, 1, "missing file {dir}/x.npy"},
       },
       kReadsX);
@@ -290,6 +378,61 @@ TEST_CASE("bad inputs: load_hdf5") {
            "{dir}/d.h5: dataset '/big' holds unsigned 64-bit integers, which no tensor type holds"},
           {"not an HDF5 file", [](const std::string& d) { write_file(d + "/d.h5", "plain text, not HDF5"); },
            "{op: load_hdf5, params: {file: {dir}/d.h5, x: /x}}", 1, "{dir}/d.h5: cannot open as an HDF5 file"},
+          // The key holds d.h5's bytes only: data kept in another file would be served stale from
+          // the cache after that file changed.
+          {"raw data in an external file",
+           [](const std::string& d) {
+             const float xs[] = {1, 2, 3};
+             const hid_t f = H5Fcreate((d + "/d.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+             const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+             H5Pset_external(dcpl, (d + "/raw.bin").c_str(), 0, sizeof xs);
+             const hsize_t n = 3;
+             const hid_t space = H5Screate_simple(1, &n, nullptr);
+             const hid_t ds = H5Dcreate2(f, "/x", H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+             REQUIRE(H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, xs) >= 0);
+             H5Dclose(ds), H5Sclose(space), H5Pclose(dcpl), H5Fclose(f);
+           },
+           "{op: load_hdf5, params: {file: {dir}/d.h5, x: /x}}", 1,
+           "{dir}/d.h5: dataset '/x' keeps its data in 1 external file ('{dir}/raw.bin'), which the cache key would not "
+           "hold; store the data in the file itself"},
+          {"an external link to another file",
+           [](const std::string& d) {
+             const float xs[] = {1, 2, 3};
+             write_h5(d + "/other.h5", {{"/x", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {3}, xs}});
+             const hid_t f = H5Fcreate((d + "/d.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+             REQUIRE(H5Lcreate_external((d + "/other.h5").c_str(), "/x", f, "/x", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+             H5Fclose(f);
+           },
+           "{op: load_hdf5, params: {file: {dir}/d.h5, x: /x}}", 1,
+           "{dir}/d.h5: dataset '/x' is reached through an external link to {dir}/other.h5:/x, whose contents the cache "
+           "key would not hold; copy the data into this file"},
+          {"a virtual dataset",
+           [](const std::string& d) {
+             const float xs[] = {1, 2, 3};
+             write_h5(d + "/other.h5", {{"/x", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {3}, xs}});
+             const hid_t f = H5Fcreate((d + "/d.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+             const hsize_t n = 3;
+             const hid_t space = H5Screate_simple(1, &n, nullptr), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+             REQUIRE(H5Pset_virtual(dcpl, space, (d + "/other.h5").c_str(), "/x", space) >= 0);
+             const hid_t ds = H5Dcreate2(f, "/x", H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+             REQUIRE(ds >= 0);
+             H5Dclose(ds), H5Sclose(space), H5Pclose(dcpl), H5Fclose(f);
+           },
+           "{op: load_hdf5, params: {file: {dir}/d.h5, x: /x}}", 1,
+           "{dir}/d.h5: dataset '/x' is a virtual dataset, whose data lies in its source datasets, which the cache key "
+           "would not hold; store the data in the file itself"},
+          {"a dataset whose element count wraps to zero",
+           [](const std::string& d) {
+             write_h5(d + "/d.h5", {{"/x", H5T_STD_U8LE, H5T_NATIVE_UINT8, {1ull << 32, 1ull << 32}, nullptr}});
+           },
+           "{op: load_hdf5, params: {file: {dir}/d.h5, x: /x}}", 1,
+           "{dir}/d.h5: dataset '/x': shape [4294967296, 4294967296] has more than 2^64 elements"},
+          {"a dataset never written",
+           [](const std::string& d) {
+             write_h5(d + "/d.h5", {{"/x", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {1000}, nullptr}});
+           },
+           "{op: load_hdf5, params: {file: {dir}/d.h5, x: /x}}", 1,
+           "{dir}/d.h5: dataset '/x' declares 4000 bytes of data; the file holds 0 (unwritten or truncated)"},
           {"a missing file", [](const std::string&) {}, "{op: load_hdf5, params: {file: {dir}/d.h5, x: /x}}", 1,
            "missing file {dir}/d.h5"},
       },

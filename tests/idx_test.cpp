@@ -216,9 +216,7 @@ TEST_CASE("idx: every malformed file is rejected with a message naming it") {
   SUBCASE("dimensions whose product overflows") {
     // 65536^4 elements: the product wraps to 0 in 64 bits; there is no data at all.
     write_bytes(path, idx(0x08, {65536, 65536, 65536, 65536}, {}));
-    const std::string e = read_error(path);
-    CHECK_CONTAINS(e, path);
-    CHECK_CONTAINS(e, "truncated");
+    CHECK(read_error(path) == path + ": shape [65536, 65536, 65536, 65536] of uint8 needs more than 2^64 bytes");
   }
   SUBCASE("trailing bytes") {
     Bytes b = u8_rank3();

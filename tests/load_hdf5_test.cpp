@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "nodes/data/hdf5.h"
 #include "nodes/data/ops.h"
 #include "tests/checks.h"
 #include "tests/h5_files.h"
@@ -24,6 +25,7 @@ OpContext context(const std::string& file, const std::string& x, const std::stri
   ctx.params["file"] = file;
   ctx.params["x"] = x;
   ctx.params["y"] = y;
+  ctx.params["max_bytes"] = 0;
   return ctx;
 }
 
@@ -112,6 +114,26 @@ TEST_CASE("load_hdf5: any rank, row-major as stored, and two datasets of one fil
   const Outputs only = op.run(alone);
   CHECK(only.at("y").dtype == DType::u8);
   CHECK(only.at("y").shape == std::vector<std::size_t>{0});
+}
+
+TEST_CASE("load_hdf5: soft links inside the file are followed; a file image reads as the file") {
+  TempDir dir;
+  const std::int16_t xs[] = {-3, 7, 11};
+  write_h5(dir / "d.h5", {{"/data/x", H5T_STD_I16BE, H5T_NATIVE_INT16, {3}, xs}});
+  const hid_t f = H5Fopen((dir / "d.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  REQUIRE(H5Lcreate_soft("/data/x", f, "/alias", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+  REQUIRE(H5Lcreate_soft("/data", f, "/d", H5P_DEFAULT, H5P_DEFAULT) >= 0);
+  H5Fclose(f);
+  const Tensor direct = load(dir / "d.h5", "/data/x");
+  CHECK(direct.dtype == DType::i16);
+  CHECK(direct.at(0) == -3);
+  CHECK(direct.at(2) == 11);
+  CHECK(load(dir / "d.h5", "/alias").digest() == direct.digest());
+  CHECK(load(dir / "d.h5", "/d/x").digest() == direct.digest());
+  const std::string image = read_file(dir / "d.h5");
+  CHECK(read_hdf5_image(image, "/alias", "in memory").digest() == direct.digest());
+  CHECK(error_of([&] { read_hdf5_image(image, "/nope", "in memory"); }) == "in memory: no dataset '/nope'");
+  CHECK(error_of([&] { read_hdf5_image("not hdf5", "/x", "in memory"); }) == "in memory: cannot open as an HDF5 file");
 }
 
 TEST_CASE("load_hdf5: missing datasets, other types and other files are errors naming them") {

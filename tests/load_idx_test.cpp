@@ -26,6 +26,7 @@ OpContext context_for(const std::string& x, const std::string& y = "", double sc
   ctx.params["x"] = x;
   ctx.params["y"] = y;
   ctx.params["scale"] = scale;
+  ctx.params["max_bytes"] = 0;
   return ctx;
 }
 

@@ -50,6 +50,7 @@ OpContext context(const std::string& x, const std::string& x_key, const std::str
   OpContext ctx;
   ctx.params["x"] = x;
   ctx.params["x_key"] = x_key;
+  ctx.params["max_bytes"] = 0;
   ctx.params["y"] = y;
   ctx.params["y_key"] = y_key;
   return ctx;
@@ -221,4 +222,27 @@ TEST_CASE("load_npy: a bad file fails its node with the message and caches nothi
   CHECK(run_command(std::string(UNTANGLE_BINARY) + " run" + args).code == 0);
   r = run_command(std::string(UNTANGLE_BINARY) + " status" + args);
   CHECK_CONTAINS(r.out, "data\tcached\n");
+}
+
+TEST_CASE("load_npy: an archive far larger in memory than on disk loads, and says so") {
+  TempDir dir;
+  // 80 MiB of zeros deflate to well under 1 MiB: legitimate, but worth a line in the log.
+  const std::string big = npy("<f8", "(10485760,)", std::string(80u << 20, '\0'));
+  const std::string z = zip({{"a.npy", big, true}});
+  REQUIRE(z.size() < (1u << 20));
+  write_file(dir / "d.npz", z);
+  CHECK(parse_npz(z, "a", "mem").digest() == parse_npy(big, "mem").digest());
+  OpContext ctx = context(dir / "d.npz", "a");
+  std::vector<std::string> logged;
+  ctx.log = [&](const std::string& text) { logged.push_back(text); };
+  const Tensor x = load_npy_op().run(ctx).at("x");
+  CHECK(x.shape == std::vector<std::size_t>{10485760});
+  REQUIRE(logged.size() == 1);
+  CHECK(logged[0] == "x: 80.0 MiB (83886080 bytes) in memory from " + bytes_text(z.size()) + " of file");
+  // An ordinary file says nothing.
+  write_file(dir / "small.npy", npy("<f4", "(2,)", le_bytes<float>({1, 2})));
+  OpContext quiet = context(dir / "small.npy", "");
+  quiet.log = [&](const std::string& text) { logged.push_back(text); };
+  load_npy_op().run(quiet);
+  CHECK(logged.size() == 1);
 }

@@ -288,7 +288,8 @@ TEST_CASE("subset: errors") {
   SUBCASE("y not one label per row") {
     const std::string e =
         error_of([&] { run_subset(x, Tensor::zeros<std::uint8_t>({10, 1}), "{n: 2, mode: first, seed: 0}"); });
-    CHECK_CONTAINS(e, "same number of rows");
+    // The rows agree; what is wrong is the rank, and the message says that.
+    CHECK(e == "y must be 1-D, one label per row of x; got y [10, 1] for x [10, 2]");
   }
   SUBCASE("stratified with string labels") {
     std::vector<std::string> names(10, "a");

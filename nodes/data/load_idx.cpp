@@ -1,6 +1,8 @@
+#include <filesystem>
 #include <stdexcept>
 
 #include "nodes/data/idx.h"
+#include "nodes/data/limits.h"
 #include "nodes/data/ops.h"
 
 namespace untangle {
@@ -24,11 +26,12 @@ Tensor scaled(const Tensor& x, double scale) {
 
 Outputs run(OpContext& ctx) {
   const auto files = idx_files(ctx.params);
-  Tensor x = read_idx(files[0]);
+  Tensor x = read_idx(files[0], max_bytes(ctx));
+  note_expansion(ctx, files[0], x, std::filesystem::file_size(files[0]));
   // Outputs always exist: without a label file, y is empty, as describe's class_counts.
   Tensor y = Tensor::zeros<std::uint8_t>({0});
   if (files.size() == 2) {
-    y = read_idx(files[1]);
+    y = read_idx(files[1], max_bytes(ctx));
     if (y.shape[0] != x.shape[0])
       throw std::runtime_error(files[1] + ": " + std::to_string(y.shape[0]) + " labels, but " + files[0] + " has " +
                                std::to_string(x.shape[0]) + " rows");
@@ -54,7 +57,7 @@ OpSchema load_idx_op() {
   ParamSpec scale{"scale", ParamType::number, "x becomes float32 x·scale (1/255 = 0.00392156862745098); 0: x as stored",
                   "0"};
   scale.min = 0;
-  op.params = {x, y, scale};
+  op.params = {x, y, scale, max_bytes_param()};
   op.files = idx_files;
   op.run = run;
   return op;

@@ -1,5 +1,7 @@
+#include <filesystem>
 #include <stdexcept>
 
+#include "nodes/data/limits.h"
 #include "nodes/data/npy.h"
 #include "nodes/data/ops.h"
 
@@ -13,15 +15,21 @@ std::vector<std::string> npy_files(const YAML::Node& params) {
   return out;
 }
 
+Tensor read(OpContext& ctx, const std::string& file, const std::string& key) {
+  Tensor t = read_npy(ctx.string(file), ctx.string(key), max_bytes(ctx));
+  note_expansion(ctx, file, t, std::filesystem::file_size(ctx.string(file)));
+  return t;
+}
+
 Outputs run(OpContext& ctx) {
   Outputs out;
-  out["x"] = read_npy(ctx.string("x"), ctx.string("x_key"));
+  out["x"] = read(ctx, "x", "x_key");
   if (ctx.string("y").empty()) {
     if (!ctx.string("y_key").empty()) throw std::runtime_error("y_key '" + ctx.string("y_key") + "' is set but y is not");
     // Every declared output must exist; an empty one stands for "no labels".
     out["y"] = Tensor::zeros<std::uint8_t>({0});
   } else {
-    out["y"] = read_npy(ctx.string("y"), ctx.string("y_key"));
+    out["y"] = read(ctx, "y", "y_key");
   }
   return out;
 }
@@ -48,7 +56,7 @@ OpSchema load_npy_op() {
                {"x_key", ParamType::string, "for an .npz file: the array's name (np.savez(f, train_x=...) → train_x)",
                 "\"\""},
                file_param("y", "an .npy or .npz file with labels, say; optional", std::string("\"\"")),
-               {"y_key", ParamType::string, "for an .npz y: the array's name", "\"\""}};
+               {"y_key", ParamType::string, "for an .npz y: the array's name", "\"\""}, max_bytes_param()};
   op.files = npy_files;
   op.run = run;
   return op;

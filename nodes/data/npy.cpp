@@ -61,7 +61,10 @@ struct Cursor {
     ws();
     const std::size_t start = i;
     out = 0;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) out = out * 10 + std::size_t(s[i++] - '0');
+    bool overflow = false;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])))
+      overflow |= __builtin_mul_overflow(out, 10, &out) || __builtin_add_overflow(out, std::size_t(s[i++] - '0'), &out);
+    if (overflow) throw std::overflow_error(s.substr(start, i - start));
     if (i < s.size() && s[i] == 'L') ++i;  // Python 2's long integers
     return i > start;
   }
@@ -88,7 +91,11 @@ Header parse_header(const std::string& text, const std::string& name) {
       if (!c.eat('(')) return bad("shape is not a tuple");
       while (!c.eat(')')) {
         std::size_t d;
-        if (!c.integer(d)) return bad("shape holds a non-integer");
+        try {
+          if (!c.integer(d)) return bad("shape holds a non-integer");
+        } catch (const std::overflow_error& e) {
+          fail(name, "shape dimension " + std::string(e.what()) + " is more than 2^64: " + text);
+        }
         h.shape.push_back(d);
         if (!c.eat(',') && !(c.ws(), c.i < text.size() && text[c.i] == ')')) return bad("shape is not a tuple");
       }
@@ -219,22 +226,49 @@ std::vector<Member> zip_members(const std::string& zip, const std::string& path)
   return out;
 }
 
-std::string inflate_raw(const unsigned char* in, std::size_t n, std::size_t size, const std::string& name) {
-  std::string out(size, '\0');
-  z_stream zs{};
-  if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) fail(name, "cannot start zlib");
-  zs.next_in = const_cast<unsigned char*>(in);
-  zs.avail_in = static_cast<uInt>(n);
-  zs.next_out = reinterpret_cast<unsigned char*>(out.data());
-  zs.avail_out = static_cast<uInt>(size);
-  const int rc = inflate(&zs, Z_FINISH);
-  const std::size_t got = zs.total_out;
-  inflateEnd(&zs);
-  if (rc != Z_STREAM_END || got != size) fail(name, "cannot inflate (damaged or truncated deflate data)");
-  return out;
-}
+// A deflated member, inflated a piece at a time: nothing is allocated for it before its own
+// .npy header says what it holds, and nothing is inflated past its declared size.
+class Inflater {
+ public:
+  Inflater(const unsigned char* in, std::size_t n, const std::string& name) : name_(name) {
+    if (inflateInit2(&zs_, -MAX_WBITS) != Z_OK) fail(name, "cannot start zlib");
+    zs_.next_in = const_cast<unsigned char*>(in);
+    zs_.avail_in = static_cast<uInt>(n);  // a zip32 member's size fits
+  }
+  ~Inflater() { inflateEnd(&zs_); }
+  Inflater(const Inflater&) = delete;
+  Inflater& operator=(const Inflater&) = delete;
 
-std::string member_bytes(const std::string& zip, const Member& m, const std::string& name) {
+  // Appends up to `count` more bytes to `out`; fewer only at the stream's end.
+  void read(std::string& out, std::size_t count) {
+    const std::size_t at = out.size();
+    out.resize(at + count);
+    zs_.next_out = reinterpret_cast<unsigned char*>(out.data() + at);
+    zs_.avail_out = static_cast<uInt>(count);
+    while (zs_.avail_out > 0 && !ended_) {
+      const int rc = inflate(&zs_, Z_NO_FLUSH);
+      if (rc == Z_STREAM_END) ended_ = true;
+      else if (rc != Z_OK) fail(name_, "cannot inflate (damaged or truncated deflate data)");
+    }
+    out.resize(out.size() - zs_.avail_out);
+  }
+  // Whether the stream ends exactly here: one more byte is asked for and must not come.
+  bool at_end() {
+    std::string probe;
+    read(probe, 1);
+    return probe.empty();
+  }
+
+ private:
+  z_stream zs_{};
+  std::string name_;
+  bool ended_ = false;
+};
+
+std::size_t data_offset(const std::string& bytes, const std::string& name);
+std::size_t data_bytes(const std::string& bytes, const std::string& name);
+
+std::string member_bytes(const std::string& zip, const Member& m, const std::string& name, std::size_t max_bytes) {
   const auto* z = reinterpret_cast<const unsigned char*>(zip.data());
   // The local header repeats the name and has its own extra field (NumPy writes a zip64 one
   // there); only its lengths are needed, the sizes come from the central directory.
@@ -246,7 +280,20 @@ std::string member_bytes(const std::string& zip, const Member& m, const std::str
     if (m.packed != m.size) fail(name, "stored member with differing sizes");
     out = zip.substr(data, m.size);
   } else if (m.method == 8) {
-    out = inflate_raw(z + data, m.packed, m.size, name);
+    // The .npy prefix, then its header, then exactly the bytes they and the zip both declare.
+    Inflater in(z + data, m.packed, name);
+    in.read(out, std::min<std::size_t>(m.size, 12));
+    const std::size_t offset = data_offset(out, name);
+    if (offset > m.size)
+      fail(name, "the zip declares " + std::to_string(m.size) + " bytes; the .npy header alone needs " + std::to_string(offset));
+    in.read(out, offset - out.size());
+    const std::size_t need = offset + data_bytes(out, name);
+    if (need != m.size)
+      fail(name, "the zip declares " + std::to_string(m.size) + " bytes; the .npy header says the member holds " +
+                     std::to_string(need));
+    check_memory(m.size, name, max_bytes);
+    in.read(out, m.size - out.size());
+    if (out.size() != m.size || !in.at_end()) fail(name, "inflates to another size than the zip declares (damaged archive)");
   } else {
     fail(name, "zip compression method " + std::to_string(m.method) + " is not supported (only stored and deflated)");
   }
@@ -262,9 +309,14 @@ std::string key_of(const std::string& member) {
              : member;
 }
 
-}  // namespace
 
-Tensor parse_npy(const std::string& bytes, const std::string& name) {
+// NumPy writes headers of a few hundred bytes and by default reads none over 10,000; a longer
+// one is damage or an attack, and a stream reader would otherwise have to buffer it.
+constexpr std::size_t kMaxHeader = 1 << 20;
+
+// Where the array's data starts in an .npy file: after the magic, the version, the header's
+// length and the header. Needs only the first 12 bytes.
+std::size_t data_offset(const std::string& bytes, const std::string& name) {
   const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
   if (bytes.size() < 6 || bytes.compare(0, 6, "\x93NUMPY") != 0) fail(name, "not an .npy file (bad magic)");
   if (bytes.size() < 10) fail(name, "truncated .npy file (no header)");
@@ -274,41 +326,79 @@ Tensor parse_npy(const std::string& bytes, const std::string& name) {
   const std::size_t prefix = major == 1 ? 10 : 12;
   if (bytes.size() < prefix) fail(name, "truncated .npy file (no header)");
   const std::size_t header_len = le(b + 8, major == 1 ? 2 : 4);
-  if (bytes.size() < prefix + header_len) fail(name, "truncated .npy file (header)");
-  std::string text = bytes.substr(prefix, header_len);
-  text.erase(text.find_last_not_of(" \n") + 1);  // the padding, kept out of messages
-  const Header h = parse_header(text, name);
-  const Layout l = layout_of(h.descr, name);
+  if (header_len > kMaxHeader)
+    fail(name, "an .npy header of " + std::to_string(header_len) + " bytes (at most " + std::to_string(kMaxHeader) +
+                   " are read)");
+  return prefix + header_len;
+}
 
-  Tensor t;
-  t.dtype = l.dtype;
-  t.shape = h.shape;
-  const std::size_t n = t.size(), want = n * l.file_size, have = bytes.size() - prefix - header_len;
+struct Head {
+  Header header;
+  Layout layout;
+  std::size_t offset;  // where the data starts
+  std::size_t bytes;   // how many bytes of data the header declares
+};
+
+Head read_head(const std::string& bytes, const std::string& name) {
+  Head hd;
+  hd.offset = data_offset(bytes, name);
+  if (bytes.size() < hd.offset) fail(name, "truncated .npy file (header)");
+  const std::size_t prefix = bytes[6] == 1 ? 10 : 12;
+  std::string text = bytes.substr(prefix, hd.offset - prefix);
+  text.erase(text.find_last_not_of(" \n") + 1);  // the padding, kept out of messages
+  hd.header = parse_header(text, name);
+  hd.layout = layout_of(hd.header.descr, name);
+  const std::vector<std::size_t>& shape = hd.header.shape;
+  std::size_t n = 0;
+  try {
+    n = element_count(shape);
+  } catch (const std::runtime_error& e) {
+    fail(name, e.what());
+  }
+  if (__builtin_mul_overflow(n, hd.layout.file_size, &hd.bytes))
+    fail(name, "shape " + shape_string(shape) + " of " + hd.header.descr + " needs more than 2^64 bytes");
+  return hd;
+}
+
+std::size_t data_bytes(const std::string& bytes, const std::string& name) { return read_head(bytes, name).bytes; }
+
+}  // namespace
+
+Tensor parse_npy(const std::string& bytes, const std::string& name, std::size_t max_bytes) {
+  const Head hd = read_head(bytes, name);
+  const Header& h = hd.header;
+  const Layout& l = hd.layout;
+  const std::size_t want = hd.bytes, have = bytes.size() - hd.offset;
   if (have < want)
     fail(name, "truncated .npy file: shape " + shape_string(h.shape) + " of " + h.descr + " needs " +
                    std::to_string(want) + " bytes of data, the file has " + std::to_string(have));
   if (have > want)
     fail(name, std::to_string(have - want) + " bytes after the data of shape " + shape_string(h.shape) + " of " + h.descr);
-  t.bytes.resize(n * dtype_size(l.dtype));
-  convert(b + prefix + header_len, l, n, t.bytes.data());
+  // The data is all there, so the tensor is at most twice the file (uint16 → int32).
+  Tensor t = Tensor::allocate(l.dtype, h.shape, name, max_bytes);
+  convert(reinterpret_cast<const unsigned char*>(bytes.data()) + hd.offset, l, t.size(), t.bytes.data());
   if (h.fortran && h.shape.size() > 1) t.bytes = to_row_major(t.bytes, t.shape, dtype_size(l.dtype));
   return t;
 }
 
-Tensor read_npy(const std::string& path, const std::string& key) {
-  const std::string bytes = read_file_bytes(path);
-  const bool zip = bytes.compare(0, 4, "PK\x03\x04") == 0;
-  if (key.empty() && !zip) return parse_npy(bytes, path);
-  const auto members = zip_members(bytes, path);
+Tensor parse_npz(const std::string& zip, const std::string& key, const std::string& name, std::size_t max_bytes) {
+  const auto members = zip_members(zip, name);
   std::string have;
   for (const auto& m : members) have += (have.empty() ? "" : ", ") + key_of(m.name);
-  if (key.empty()) fail(path, "an .npz archive: name one of its arrays (it holds: " + have + ")");
+  if (key.empty()) fail(name, "an .npz archive: name one of its arrays (it holds: " + have + ")");
   for (const auto& m : members)
     if (m.name == key || key_of(m.name) == key) {
-      const std::string name = path + ", array '" + key + "'";
-      return parse_npy(member_bytes(bytes, m, name), name);
+      const std::string what = name + ", array '" + key + "'";
+      return parse_npy(member_bytes(zip, m, what, max_bytes), what, max_bytes);
     }
-  fail(path, "no array '" + key + "' (the archive holds: " + (have.empty() ? "nothing" : have) + ")");
+  fail(name, "no array '" + key + "' (the archive holds: " + (have.empty() ? "nothing" : have) + ")");
+}
+
+Tensor read_npy(const std::string& path, const std::string& key, std::size_t max_bytes) {
+  const std::string bytes = read_file_bytes(path);
+  const bool zip = bytes.compare(0, 4, "PK\x03\x04") == 0;
+  if (key.empty() && !zip) return parse_npy(bytes, path, max_bytes);
+  return parse_npz(bytes, key, path, max_bytes);
 }
 
 }  // namespace untangle

@@ -62,7 +62,11 @@ Tensor take_rows(const Tensor& t, const std::vector<std::size_t>& rows) {
 Outputs run(OpContext& ctx) {
   const Tensor& x = ctx.input("x");
   const Tensor& y = ctx.input("y");
-  if (x.shape.empty() || y.shape.size() != 1 || x.shape[0] != y.shape[0])
+  if (x.shape.empty()) throw std::runtime_error("x must have rows; got a scalar");
+  if (y.shape.size() != 1)
+    throw std::runtime_error("y must be 1-D, one label per row of x; got y " + shape_string(y.shape) + " for x " +
+                             shape_string(x.shape));
+  if (x.shape[0] != y.shape[0])
     throw std::runtime_error("x and y must have the same number of rows; got x " + shape_string(x.shape) + " and y " +
                              shape_string(y.shape));
   const std::size_t N = x.shape[0];
