@@ -1,3 +1,5 @@
+#include <sys/wait.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -33,9 +35,11 @@ void fetch(const YAML::Node& params) {
   const std::string dir = params["dir"].as<std::string>();
   const std::string script = std::string(UNTANGLE_SOURCE_DIR) + "/data/fetch-mnist";
   const int rc = std::system((shell_quote(script) + " " + shell_quote(dir) + " >&2").c_str());
-  if (rc != 0)
-    throw std::runtime_error("MNIST is not in " + dir + " and could not be fetched (see the messages above; " + script +
-                             " says what to do)");
+  if (rc == 0) return;
+  // The script's own messages, on stderr, name the files; this one, in the run's log, points there.
+  const std::string how = WIFEXITED(rc) ? "exit status " + std::to_string(WEXITSTATUS(rc)) : "interrupted";
+  throw std::runtime_error("MNIST is not in " + dir + " and " + script + " could not put it there (" + how +
+                           "); its messages above say which files are missing or wrong and what to do");
 }
 
 // uint8 images [N, H, W] → float32 in [0, 1], [N, H, W, 1] (channels last, as Keras).
@@ -82,7 +86,8 @@ OpSchema load_mnist_op() {
   op.name = "load_mnist";
   op.doc =
       "The MNIST digits: 60,000 training and 10,000 test images as float32 in [0, 1], shape N×28×28×1, with uint8 "
-      "labels.\nReads the four IDX files (plain or .gz) from `dir`, fetching them with data/fetch-mnist when missing. "
+      "labels.\nReads the four IDX files (plain or .gz) from `dir`, fetching the missing ones with data/fetch-mnist, "
+      "which replaces no file (it refuses a dir whose other files are not MNIST's). "
       "The files enter the cache key by content, not by path.";
   op.outputs = {{"train_x", "training images, float32 [60000, 28, 28, 1]"},
                 {"train_y", "training labels, uint8 [60000]"},
