@@ -1,10 +1,13 @@
 #include <doctest/doctest.h>
 
 // The load_csv op on small files: values with known answers in both dtypes, header detection,
-// quoted fields, the label column by name or number, and each error's exact text.
+// quoted fields, the label column by name or number, and each error's exact text; then files
+// read across many blocks, lines past the length bound, and the memory a file of 2 M rows takes
+// in the real binary.
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -41,6 +44,65 @@ template <class T> std::vector<T> values(const Tensor& t) {
 }
 
 using Shape = std::vector<std::size_t>;
+
+// `untangle run GRAPH` under an address-space limit in KiB (0: none): its exit code, what it
+// printed, and its peak resident memory in KiB.
+struct Run {
+  int code = -1;
+  std::string out;
+  long peak_kb = -1;
+};
+
+// A small Python starts the binary and takes its peak from os.wait4. Started from this test
+// process, the binary's peak would count this process's own: exec keeps the larger of the old
+// memory's peak and the new one's, and an earlier test may have left this process far larger.
+const char* const kMeasure =
+    "import os, sys\n"
+    "pid = os.posix_spawn('/bin/sh', ['sh', '-c', sys.argv[1]], os.environ)\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)\n";
+
+Run run_untangle(const std::string& graph, const std::string& cache, long limit_kb) {
+  TempDir io;
+  write_file(io / "measure.py", kMeasure);
+  const std::string script = (limit_kb ? "ulimit -v " + std::to_string(limit_kb) + "; " : std::string()) + "exec " +
+                             UNTANGLE_BINARY + " run " + graph + " --cache " + cache + " >" + (io / "out") + " 2>&1";
+  const auto r = run_command("/usr/bin/python3 " + (io / "measure.py") + " '" + script + "'");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  Run run;
+  std::istringstream(r.out) >> run.code >> run.peak_kb;
+  if (run.code < 0) run.code = 128 - run.code;  // killed by signal -code
+  run.out = read_file(io / "out");
+  return run;
+}
+
+// The least address space in KiB, to 2 MiB, in which a graph runs from an empty cache: on a tiny
+// file, what the binary, its libraries and its threads take on this machine before any data
+// (threads reserve stacks and malloc arenas, so more cores take more).
+long least_address_space(const std::string& graph, const TempDir& dir) {
+  int runs = 0;
+  const auto runs_in = [&](long kb) {
+    return run_untangle(graph, dir / ("least-" + std::to_string(runs++)), kb).code == 0;
+  };
+  long fails = 0, fits = 32 << 10;
+  for (; !runs_in(fits); fits *= 2) {
+    REQUIRE_MESSAGE(fits < 1L << 30, graph << " does not run even in 1 TiB of address space");
+    fails = fits;
+  }
+  while (fits - fails > 2048) {
+    const long mid = (fits + fails) / 2;
+    (runs_in(mid) ? fits : fails) = mid;
+  }
+  return fits;
+}
+
+// The digest `untangle show` gives for one dataset of the node d.
+std::string shown_digest(const std::string& graph, const std::string& cache, const std::string& dataset) {
+  const auto r = run_command(std::string(UNTANGLE_BINARY) + " show " + graph + " d --cache " + cache);
+  for (const auto& line : lines_of(r.out))
+    if (line.rfind("    " + dataset + "  ", 0) == 0) return line.substr(line.rfind(' ') + 1);
+  return "<no dataset " + dataset + " in:\n" + r.out + r.err + ">";
+}
 
 }  // namespace
 
@@ -176,4 +238,87 @@ TEST_CASE("load_csv: each bad file is an error naming the file, line and column"
     csv.path = csv.dir / "nope.csv";
     CHECK(csv.error() == csv.path + ": cannot open");
   }
+}
+
+TEST_CASE("load_csv: a text with more after a number is not a number, even past the dtype's range") {
+  Csv csv("1,1e39x\n");
+  csv.header = "false";
+  CHECK(csv.error() == csv.path + ":1:2: not a number: '1e39x'");
+}
+
+TEST_CASE("load_csv: rows across the blocks the file is read in, each value in its place") {
+  // Rows of many lengths end at every offset of a block; quotes, CRLF and blank lines among them.
+  std::string text = "id,\"half, padded\",label\n";
+  std::vector<double> xs;
+  std::vector<std::int64_t> ys;
+  std::size_t lines = 1;
+  for (int i = 0; i < 30000; ++i) {
+    const std::string pad(i % 97, ' '), half = "-" + std::to_string(i / 2) + (i % 2 ? ".5" : "");
+    text += std::to_string(i) + "," + pad + (i % 5 ? half : "\"" + half + "\"") + pad + "," + std::to_string(i % 4);
+    text += i % 7 ? "\n" : "\r\n";
+    ++lines;
+    if (i % 11 == 0) text += "  \t \n", ++lines;
+    xs.insert(xs.end(), {double(i), -i / 2.0});
+    ys.push_back(i % 4);
+  }
+  REQUIRE(text.size() > 40 * (64 << 10));
+  Csv csv(text + "30000,-15000,0");
+  xs.insert(xs.end(), {30000.0, -15000.0});
+  ys.push_back(0);
+  csv.dtype = "float64";
+  csv.label = "label";
+  const Outputs out = csv.load();
+  CHECK(out.at("x").shape == Shape{30001, 2});
+  CHECK(values<double>(out.at("x")) == xs);
+  CHECK(values<std::int64_t>(out.at("y")) == ys);
+  write_file(csv.path, text + "30000,-15000,0\n\n7,x,1");
+  CHECK(csv.error() == csv.path + ":" + std::to_string(lines + 3) + ":2: not a number: 'x'");
+}
+
+TEST_CASE("load_csv: a line longer than 16 MiB is an error at its line, not a string as large") {
+  const std::size_t limit = std::size_t{16} << 20;
+  // A row of exactly 16 MiB, its \r\n aside: padding, which a field's trimming drops.
+  const std::string longest = "3," + std::string(limit - 3, ' ') + "4";
+  Csv csv("1,2\n" + longest + "\r\n");
+  CHECK(values<float>(csv.load().at("x")) == std::vector<float>{1, 2, 3, 4});
+  write_file(csv.path, "1,2\n" + longest + " \n5,6\n");
+  CHECK(csv.error() == csv.path + ":2: line longer than 16 MiB");
+  // No newline for longer than the bound, here to the end of the file: refused all the same.
+  write_file(csv.path, "1,2\n\n" + std::string(limit + (4 << 20), '7'));
+  CHECK(csv.error() == csv.path + ":3: line longer than 16 MiB");
+}
+
+// "[address-space limit]" in the name lets an AddressSanitizer build leave this test out: ASan
+// reserves terabytes of address space, which no ulimit -v allows.
+TEST_CASE("load_csv: 2 M short rows in memory near the tensors' own size [address-space limit]") {
+  TempDir dir;
+  const std::size_t rows = 2'000'000;
+  std::string text;
+  text.reserve(6 * rows);
+  Tensor x = Tensor::zeros<float>({rows, 2}), y = Tensor::zeros<std::int64_t>({rows});
+  for (std::size_t i = 0; i < rows; ++i) {
+    text += {char('0' + i % 10), ',', char('0' + i % 7), ',', char('0' + i % 3), '\n'};
+    x.data<float>()[2 * i] = i % 10;
+    x.data<float>()[2 * i + 1] = i % 7;
+    y.data<std::int64_t>()[i] = i % 3;
+  }
+  write_file(dir / "big.csv", text);
+  write_file(dir / "tiny.csv", "1,2,0\n");
+  for (const char* name : {"big", "tiny"})
+    write_file(dir / (name + std::string(".yaml")),
+               "nodes:\n  d: {op: load_csv, params: {file: " + (dir / name) + ".csv, label: 3}}\n");
+  const long tensors_kb = static_cast<long>((x.bytes.size() + y.bytes.size()) / 1024);
+
+  // Room for the tensors four times over, past what a tiny file needs: rows held as strings
+  // until the end of the file take over ten times.
+  const long limit_kb = least_address_space(dir / "tiny.yaml", dir) + 4 * tensors_kb + (16 << 10);
+  const Run tiny = run_untangle(dir / "tiny.yaml", dir / "tiny-cache", 0);
+  REQUIRE(tiny.code == 0);
+  const Run big = run_untangle(dir / "big.yaml", dir / "big-cache", limit_kb);
+  REQUIRE_MESSAGE(big.code == 0, "under ulimit -v " << limit_kb << ":\n" << big.out);
+  MESSAGE("under ulimit -v " << limit_kb << ", peak resident memory " << big.peak_kb << " KiB for " << tensors_kb
+                             << " KiB of tensors; a tiny file: " << tiny.peak_kb << " KiB");
+  CHECK(big.peak_kb <= tiny.peak_kb + 5 * tensors_kb / 2);
+  CHECK(shown_digest(dir / "big.yaml", dir / "big-cache", "x") == x.digest());
+  CHECK(shown_digest(dir / "big.yaml", dir / "big-cache", "y") == y.digest());
 }
