@@ -79,7 +79,10 @@ struct Reader {
           // A list (or a list of rows) of sources feeds a gathering port several values.
           std::vector<YAML::Node> refs;
           if (in->second.IsSequence()) {
-            for (const auto& item : in->second) {
+            // A range-for over `in->second` would read a dead temporary: yaml-cpp's iterator
+            // returns a proxy, which ends before the loop starts. A Node is a handle; copy it.
+            const YAML::Node items = in->second;
+            for (const auto& item : items) {
               if (item.IsSequence())
                 for (const auto& cell : item) refs.push_back(cell);
               else
@@ -173,7 +176,8 @@ struct Reader {
             error(s->second, "sweep of '" + sw.var + "' must be a non-empty list of values");
             continue;
           }
-          for (const auto& v : s->second) sw.values.push_back(v);
+          const YAML::Node values = s->second;  // not a range-for over s->second: see inputs above
+          for (const auto& v : values) sw.values.push_back(v);
           g.sweep.push_back(sw);
         }
       } else if (key == "include") {
