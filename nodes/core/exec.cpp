@@ -134,7 +134,8 @@ Outputs run(OpContext& ctx) {
   std::string names;
   for (const auto& p : declared) names += (names.empty() ? "" : ", ") + p.name;
   for (const auto& [name, t] : got) {
-    auto spec = std::find_if(declared.begin(), declared.end(), [&](const PortSpec& p) { return p.name == name; });
+    // Captured by an init-capture: clang before 16 cannot capture a structured binding itself.
+    auto spec = std::find_if(declared.begin(), declared.end(), [&name = name](const PortSpec& p) { return p.name == name; });
     if (spec == declared.end())
       throw std::runtime_error(with_stderr(who + " wrote undeclared output '" + name + "' (outputs: " + names + ")", f));
     if (t.dtype == DType::str)
