@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@
 #include "nodes/common/random.h"
 #include "tests/checks.h"
 #include "tests/helpers.h"
+#include "tests/html_page.h"
 #include "tests/idx_files.h"
 
 using namespace untangle;
@@ -218,6 +220,89 @@ TEST_CASE("explorer: inputs that do not describe one point set are refused with 
 
 namespace {
 
+// The view titles, the model's name and, through a node swept over them, the views' sources:
+// each holds test::kHostile. The swept node hands raw_pca's points on unchanged: its command
+// takes the swept value as an argument that it ignores.
+struct HostileExplorer {
+  std::vector<std::string> titles, swept = {"<!--<script>", "</script> \"q\" 'q'\nx"};
+  std::string model = test::kHostile + " (model)";
+  std::unique_ptr<Explore> t;
+  HostileExplorer() {
+    for (int v = 0; v < 3; ++v) titles.push_back(test::kHostile + " (view " + std::to_string(v) + ")");
+    std::string list;
+    for (const auto& title : titles) list += (list.empty() ? "" : ", ") + test::yaml_quoted(title);
+    t = std::make_unique<Explore>(R"(
+  relabel:
+    op: exec
+    inputs: {x: raw_pca.points}
+    params:
+      command: [/usr/bin/python3, -c, "import os, h5py; h5py.File(os.environ['UNTANGLE_OUTPUT'], 'w')['points'] = h5py.File(os.environ['UNTANGLE_INPUT'])['x'][()]", "${label}"]
+      outputs: {points: tensor}
+  plot: {op: plot_projection, inputs: {points: raw_pca.points, labels: mnist.test_y}, params: {width: 100}}
+  report:
+    op: report
+    params: {title: T, view_titles: [)" + list + "], model_names: [" + test::yaml_quoted(model) + R"(]}
+    inputs:
+      views: [raw_pca.points, relabel.points]
+      images: mnist.test_x
+      labels: mnist.test_y
+      predictions: [test.probabilities]
+      figures: [plot.png]
+sweep: {label: [)" + test::yaml_quoted(swept[0]) + ", " + test::yaml_quoted(swept[1]) + "]}\n");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("explorer: titles, names and sweep labels of any text leave the page whole, and its data reads back as given") {
+  if (test::run_command("/usr/bin/python3 -c 'import h5py'").code != 0) {
+    std::cout << "SKIPPED: /usr/bin/python3 has no h5py\n";
+    return;
+  }
+  HostileExplorer h;
+  auto r = h.t->untangle("run");
+  REQUIRE_MESSAGE(r.code == 0, (r.out + r.err));
+  // In the browser, where it can run, the explorer starts and makes a canvas per view.
+  if (std::system("command -v chromium >/dev/null 2>&1") == 0) {
+    auto dom = test::run_command("chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-extensions --user-data-dir=" +
+                                 h.t->dir / "profile" + " --enable-logging=stderr --v=0 --virtual-time-budget=5000 --dump-dom file://" +
+                                 h.t->dir / "results/report.html");
+    REQUIRE_MESSAGE(dom.code == 0, dom.err);
+    CHECK_CONTAINS(dom.out, "data-explorer=\"ready\"");
+    std::size_t canvases = 0;
+    for (std::size_t p = 0; (p = dom.out.find("<canvas class=\"ex-map", p)) != std::string::npos; ++p) ++canvases;
+    CHECK(canvases == 3);
+    CHECK_MESSAGE(dom.err.find(":CONSOLE") == std::string::npos, dom.err);
+  }
+  const json page = test::parse_page(h.t->dir / "results/report.html");
+  const auto& all = page["elements"];
+  auto at = std::find_if(all.begin(), all.end(), [](const json& e) { return e["attrs"].value("id", "") == "explorer-data"; });
+  REQUIRE(at != all.end());
+  // After the data, the explorer's style and script whole, then the figures, then the page's end.
+  REQUIRE(all.end() - at >= 4);
+  CHECK(at[1]["tag"] == "style");
+  CHECK(at[1]["text"] == "\n" + test::read_file(std::string(UNTANGLE_SOURCE_DIR) + "/nodes/report/explorer.css"));
+  CHECK(at[2]["tag"] == "script");
+  CHECK(at[2]["text"] == "\n" + test::read_file(std::string(UNTANGLE_SOURCE_DIR) + "/nodes/report/explorer.js"));
+  CHECK(at[3]["tag"] == "h2");
+  CHECK(at[3]["text"] == "Figures");
+  CHECK(test::elements(page, "img").size() == 1);
+  CHECK(page["open"].empty());
+  CHECK(page["ends"].back() == "html");
+  // The data reads back as the graph gave it.
+  const json data = json::parse((*at)["text"].get<std::string>());
+  REQUIRE(data["views"].size() == 3);
+  const std::vector<std::string> sources = {"raw_pca.points", "relabel[label=" + h.swept[0] + "].points",
+                                            "relabel[label=" + h.swept[1] + "].points"};
+  for (std::size_t v = 0; v < 3; ++v) {
+    CHECK(data["views"][v]["title"] == h.titles[v]);
+    CHECK(data["views"][v]["source"] == sources[v]);
+  }
+  CHECK(data["models"][0]["name"] == h.model);
+}
+
+namespace {
+
 // 70,000 points in ten clusters, with images that are a class's band of rows and the index in
 // binary along the bottom, so that every image differs and they compress as MNIST's do.
 void write_big_set(const std::string& dir) {
@@ -252,7 +337,14 @@ TEST_CASE("explorer: in Chromium, hover shows the digit, brushing links the view
     auto npm = test::run_command("cd " + browser_dir + " && npm ci --no-audit --no-fund");
     REQUIRE_MESSAGE(npm.code == 0, (std::string("puppeteer-core is missing and npm ci failed (tools/setup installs it): ") + npm.err));
   }
-  Explore t(kReport, R"(
+  // Names that would end the page's data early, had it not been escaped: the explorer must
+  // still start, draw and take the pointer.
+  const std::vector<std::string> views = {test::kHostile + " (raw PCA)", "fc1 PCA", "</script><!--<script>"};
+  const std::string model = test::kHostile + " (tiny MLP)";
+  std::string report = replace_all(kReport, "[raw PCA, fc1 PCA, raw t-SNE]",
+                                   "[" + test::yaml_quoted(views[0]) + ", " + test::yaml_quoted(views[1]) + ", " + test::yaml_quoted(views[2]) + "]");
+  report = replace_all(report, "[tiny MLP]", "[" + test::yaml_quoted(model) + "]");
+  Explore t(report, R"(
   big_points: {op: load_csv, params: {file: DIR/big.csv, label: label}}
   big_images: {op: load_idx, params: {x: DIR/big-images-idx3-ubyte, y: DIR/big-labels-idx1-ubyte}}
   big:
@@ -270,7 +362,9 @@ TEST_CASE("explorer: in Chromium, hover shows the digit, brushing links the view
 
   const std::string shots = std::string(UNTANGLE_BUILD_DIR) + "/explorer-shots";
   std::filesystem::create_directories(shots);
-  auto b = test::run_command("node " + browser_dir + "/explorer_test.mjs --report " + t.dir / "results/report.html" + " --images " +
+  test::write_file(t.dir / "names.json", json{{"views", views}, {"models", json::array({model})}}.dump());
+  auto b = test::run_command("node " + browser_dir + "/explorer_test.mjs --report " + t.dir / "results/report.html" + " --titles " +
+                             t.dir / "names.json" + " --images " +
                              t.dir / "t10k-images-idx3-ubyte" + " --labels " + t.dir / "t10k-labels-idx1-ubyte" + " --pan " +
                              t.dir / "results/big.html" + " --shots " + shots);
   std::cout << b.out << b.err;

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "explorer_assets.h"
+#include "nodes/report/page.h"
 #include "pipeline/hash.h"
 
 namespace untangle::explorer {
@@ -190,11 +191,8 @@ std::string section(const OpContext& ctx, json& summary) {
   data["classes"] = std::max<std::size_t>(classes, data["models"].empty() ? 0 : data["models"][0]["confusion"].size());
   if (ctx.has("images")) data["images"] = sprite_sheets(ctx.input("images"), n);
 
-  // Inside <script>, "</" could end the element early; "<\/" is the same JSON string.
-  std::string text = data.dump();
-  for (std::size_t at = 0; (at = text.find("</", at)) != std::string::npos; at += 3) text.replace(at, 2, "<\\/");
   return "<h2>Explore the projections</h2>\n<section id=\"explorer\" class=\"explorer\"></section>\n"
-         "<script type=\"application/json\" id=\"explorer-data\">" + text + "</script>\n<style>\n" +
+         "<script type=\"application/json\" id=\"explorer-data\">" + page::script_json(data) + "</script>\n<style>\n" +
          asset(kExplorerCss, kExplorerCss_size) + "</style>\n<script>\n" + asset(kExplorerJs, kExplorerJs_size) + "</script>\n";
 }
 

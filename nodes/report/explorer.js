@@ -164,8 +164,10 @@
     }
     redrawAll();
   }
+  // A model's name may hold commas, quotes and line breaks, which CSV takes only in quotes.
+  function csvField(s) { return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s; }
   function exportSelection() {
-    var rows = ["index,label" + models.map(function (m) { return "," + m.name + " predicted," + m.name + " probability"; }).join("")];
+    var rows = ["index,label" + models.map(function (m) { return "," + csvField(m.name + " predicted") + "," + csvField(m.name + " probability"); }).join("")];
     for (var i = 0; i < n; i++) {
       if (!selected[i]) continue;
       rows.push(i + "," + labels[i] + models.map(function (m) { return "," + m.predicted[i] + "," + (m.probability[i] / 255).toFixed(3); }).join(""));

@@ -8,6 +8,7 @@
 
 #include "nodes/report/explorer.h"
 #include "nodes/report/ops.h"
+#include "nodes/report/page.h"
 #include "nodes/report/rendering.h"
 
 namespace untangle {
@@ -15,20 +16,7 @@ namespace untangle {
 namespace {
 
 using nlohmann::json;
-
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+using page::escape_html;
 
 std::string base64(const std::vector<unsigned char>& bytes) {
   static const char* abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -52,16 +40,16 @@ std::string number(double v) {
 // A table from the table op's JSON; every value carries the node and port it came from.
 std::string table_html(const json& t) {
   std::string h = "<section class=\"table\">\n";
-  if (!t["title"].get<std::string>().empty()) h += "<h3>" + escape(t["title"].get<std::string>()) + "</h3>\n";
+  if (!t["title"].get<std::string>().empty()) h += "<h3>" + escape_html(t["title"].get<std::string>()) + "</h3>\n";
   h += "<table>\n<tr><th></th>";
-  for (const auto& c : t["columns"]) h += "<th>" + escape(c.get<std::string>()) + "</th>";
+  for (const auto& c : t["columns"]) h += "<th>" + escape_html(c.get<std::string>()) + "</th>";
   h += "</tr>\n";
   for (const auto& row : t["rows"]) {
-    h += "<tr><th>" + escape(row["name"].get<std::string>()) + "</th>";
+    h += "<tr><th>" + escape_html(row["name"].get<std::string>()) + "</th>";
     for (const auto& cell : row["cells"]) {
-      const std::string text = escape(cell["text"].get<std::string>());
+      const std::string text = escape_html(cell["text"].get<std::string>());
       if (cell.contains("source")) {
-        const std::string source = escape(cell["source"].get<std::string>());
+        const std::string source = escape_html(cell["source"].get<std::string>());
         h += "<td class=\"value\" title=\"from " + source + "\" data-source=\"" + source + "\">" + text + "</td>";
       } else {
         h += "<td class=\"note\">" + text + "</td>";
@@ -73,8 +61,8 @@ std::string table_html(const json& t) {
   for (const auto& row : t["rows"])
     for (std::size_t c = 0; c < row["cells"].size(); ++c)
       if (row["cells"][c].contains("source"))
-        h += "<li>" + escape(row["name"].get<std::string>()) + " · " + escape(t["columns"][c].get<std::string>()) + ": <code>" +
-             escape(row["cells"][c]["source"].get<std::string>()) + "</code></li>\n";
+        h += "<li>" + escape_html(row["name"].get<std::string>()) + " · " + escape_html(t["columns"][c].get<std::string>()) + ": <code>" +
+             escape_html(row["cells"][c]["source"].get<std::string>()) + "</code></li>\n";
   return h + "</ul></details>\n</section>\n";
 }
 
@@ -86,7 +74,7 @@ std::string chart_svg(const std::string& name, const std::vector<double>& v) {
   auto px = [&](std::size_t i) { return L + (v.size() > 1 ? (W - L - R) * i / (v.size() - 1.0) : (W - L - R) / 2); };
   auto py = [&](double y) { return T + (H - T - B) * (hi - y) / (hi - lo); };
   std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + number(W) + "\" height=\"" + number(H) + "\" role=\"img\">";
-  s += "<text x=\"" + number(W / 2) + "\" y=\"14\" text-anchor=\"middle\">" + escape(name) + "</text>";
+  s += "<text x=\"" + number(W / 2) + "\" y=\"14\" text-anchor=\"middle\">" + escape_html(name) + "</text>";
   s += "<rect x=\"" + number(L) + "\" y=\"" + number(T) + "\" width=\"" + number(W - L - R) + "\" height=\"" + number(H - T - B) +
        "\" class=\"frame\"/>";
   s += "<text x=\"" + number(L - 4) + "\" y=\"" + number(T + 10) + "\" text-anchor=\"end\">" + number(hi) + "</text>";
@@ -108,7 +96,7 @@ tr th:first-child{text-align:left}td.note{color:#666;font-style:italic}td.value{
 details{font-size:.85em;color:#555}pre{background:#f6f6f6;padding:.7em;overflow-x:auto;font-size:.85em}
 figure{margin:1em 0}figure img{max-width:100%;border:1px solid #eee}figcaption,.source{font-size:.85em;color:#555}
 .charts{display:flex;flex-wrap:wrap;gap:1em}svg text{font-size:11px;fill:#333}svg .frame{fill:none;stroke:#bbb}
-svg polyline{fill:none;stroke:#1f77b4;stroke-width:1.8}svg circle{fill:#1f77b4})";
+svg polyline{fill:none;stroke:#1f77b4;stroke-width:1.8}svg circle{fill:#1f77b4}p.warning{color:#a33})";
 
 // Marks the page once every figure has loaded (or failed), so a headless browser can check it.
 const char* kScript = R"(window.addEventListener("load",function(){var imgs=document.images,ok=0;
@@ -116,12 +104,16 @@ for(var i=0;i<imgs.length;i++)if(imgs[i].complete&&imgs[i].naturalWidth>0)ok++;
 document.body.setAttribute("data-figures",ok+"/"+imgs.length);});)";
 
 Outputs run(OpContext& ctx) {
+  // A group's members are named by whatever made them (say, a plugin's op), not by the graph.
+  page::Repairs repair;
+  for (auto& [port, labels] : ctx.labels)
+    for (auto& label : labels) label = repair(label, port + " " + repair_utf8(label));
   const std::string title = ctx.string("title");
   json summary = {{"title", title}, {"tables", json::array()}, {"models", json::object()}, {"curves", json::object()},
                   {"figures", json::array()}};
   std::string body;
   const std::string intro = ctx.string("intro");
-  if (!intro.empty()) body += "<p>" + escape(intro) + "</p>\n";
+  if (!intro.empty()) body += "<p>" + escape_html(intro) + "</p>\n";
 
   if (ctx.has("tables")) {
     body += "<h2>Results</h2>\n";
@@ -131,7 +123,7 @@ Outputs run(OpContext& ctx) {
         throw std::runtime_error("tables takes a table node's json output; " + ctx.labels["tables"][i] + " is not one");
       json parsed;
       try {
-        parsed = json::parse(t.strings[0]);
+        parsed = json::parse(repair(t.strings[0], "tables " + ctx.labels["tables"][i]));
       } catch (const json::exception& e) {
         throw std::runtime_error(ctx.labels["tables"][i] + " is not a table's json: " + e.what());
       }
@@ -144,11 +136,13 @@ Outputs run(OpContext& ctx) {
     for (std::size_t i = 0; i < ctx.inputs["models"].size(); ++i) {
       const Tensor& t = ctx.inputs["models"][i];
       const std::string& label = ctx.labels["models"][i];
+      std::vector<std::string> lines;
+      for (const auto& line : t.strings) lines.push_back(repair(line, "models " + label));
       std::string text;
-      for (const auto& line : t.strings) text += line + "\n";
-      body += "<h3>" + escape(label.substr(0, label.find('.'))) + "</h3>\n<pre>" + escape(text) +
-              "</pre><p class=\"source\">from <code>" + escape(label) + "</code></p>\n";
-      summary["models"][label] = t.strings;
+      for (const auto& line : lines) text += line + "\n";
+      body += "<h3>" + escape_html(label.substr(0, label.find('.'))) + "</h3>\n<pre>" + escape_html(text) +
+              "</pre><p class=\"source\">from <code>" + escape_html(label) + "</code></p>\n";
+      summary["models"][label] = lines;
     }
   }
   if (ctx.has("curves")) {
@@ -172,7 +166,7 @@ Outputs run(OpContext& ctx) {
       by_source[source].push_back({member, v});
     }
     for (const auto& source : order) {
-      body += "<h3>" + escape(source) + "</h3>\n<div class=\"charts\">";
+      body += "<h3>" + escape_html(source) + "</h3>\n<div class=\"charts\">";
       for (const auto& [member, v] : by_source[source]) body += chart_svg(member, v);
       body += "</div>\n";
     }
@@ -185,15 +179,21 @@ Outputs run(OpContext& ctx) {
       const std::string& label = ctx.labels["figures"][i];
       if (t.dtype != DType::u8 || t.bytes.size() < 8 || t.bytes[1] != 'P' || t.bytes[2] != 'N' || t.bytes[3] != 'G')
         throw std::runtime_error("figures takes PNG file outputs (e.g. plot_projection.png); " + label + " is not one");
-      body += "<figure><img alt=\"" + escape(label) + "\" src=\"data:image/png;base64," + base64(t.bytes) +
-              "\"><figcaption>from <code>" + escape(label) + "</code></figcaption></figure>\n";
+      body += "<figure><img alt=\"" + escape_html(label) + "\" src=\"data:image/png;base64," + base64(t.bytes) +
+              "\"><figcaption>from <code>" + escape_html(label) + "</code></figcaption></figure>\n";
       summary["figures"].push_back(label);
     }
   }
 
-  const std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + escape(title) +
+  const std::string repaired = repair.message();
+  if (!repaired.empty()) {
+    ctx.log("warning: " + repaired);
+    summary["warnings"] = json::array({repaired});
+    body = "<p class=\"warning\">" + escape_html(repaired) + "</p>\n" + body;
+  }
+  const std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + escape_html(title) +
                            "</title>\n<style>\n" + kStyle + "\n</style>\n<script>\n" + kScript +
-                           "\n</script>\n</head>\n<body>\n<h1>" + escape(title) + "</h1>\n" + body + "</body>\n</html>\n";
+                           "\n</script>\n</head>\n<body>\n<h1>" + escape_html(title) + "</h1>\n" + body + "</body>\n</html>\n";
   const std::string js = summary.dump(1) + "\n";
   return {{"html", Tensor::file(html)}, {"summary", Tensor::file(js)}};
 }
@@ -204,7 +204,9 @@ OpSchema report_op() {
   OpSchema op;
   op.name = "report";
   op.light = true;
-  op.version = 3;  // 2: wider margin for the curves' axis labels; 3: the explorer
+  // 2: wider margin for the curves' axis labels; 3: the explorer; 4: no < > & in the explorer's
+  // data, ' escaped, text that is not UTF-8 repaired
+  op.version = 4;
   op.doc = "One self-contained HTML page of results (figures inlined, no network) and the same numbers as JSON.\n"
            "Every value names the node and port it came from. Sections: tables, model summaries, training curves, "
            "explorer (linked interactive views of projections), figures; each input lists its sources.";

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nodes/report/ops.h"
+#include "nodes/report/page.h"
 
 namespace untangle {
 
@@ -57,6 +58,7 @@ Outputs run(OpContext& ctx) {
   grid.insert(grid.end(), cols.begin(), cols.end());
   grid.insert(grid.end(), note_cols.begin(), note_cols.end());
   nlohmann::json json_rows = nlohmann::json::array();
+  page::Repairs repair;
   for (std::size_t r = 0; r < rows.size(); ++r) {
     grid.push_back(rows[r]);
     nlohmann::json row_cells = nlohmann::json::array();
@@ -65,7 +67,7 @@ Outputs run(OpContext& ctx) {
       const Tensor& t = cells[at];
       const std::string& source = labels[at];
       if (!t.is_scalar()) throw std::runtime_error("cell " + source + " is " + shape_string(t.shape) + ", not a scalar");
-      grid.push_back(cell_text(t, digits));
+      grid.push_back(repair(cell_text(t, digits), "cell " + source));
       nlohmann::json cell = {{"text", grid.back()}, {"source", source}};
       if (t.dtype != DType::str) cell["value"] = t.at(0);
       row_cells.push_back(cell);
@@ -80,6 +82,7 @@ Outputs run(OpContext& ctx) {
   all_cols.insert(all_cols.end(), note_cols.begin(), note_cols.end());
   const nlohmann::json json = {{"title", ctx.string("title")}, {"columns", all_cols}, {"rows", json_rows}};
   const std::size_t width = all_cols.size() + 1;
+  if (!repair.what.empty()) ctx.log("warning: " + repair.message());
 
   // Plain text for the terminal: the first column left-aligned, numbers right-aligned.
   std::vector<std::size_t> w(width, 0);

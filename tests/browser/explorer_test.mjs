@@ -1,11 +1,13 @@
 // Drives the report's explorer in Debian's chromium through the DevTools protocol: hover a
 // point and compare the tooltip's digit with the data, brush a box and count what lights up in
 // another view, export the selection, hide a class from the legend, select a confusion-matrix
-// cell, and measure the frame time while panning a large view. Prints SKIPPED and exits 0 only
-// when chromium cannot be started; any failed check exits 1.
+// cell, and measure the frame time while panning a large view; with --titles, check that the
+// views and models are named as the graph named them (a JSON file {"views": [...], "models":
+// [...]}). Prints SKIPPED and exits 0 only when chromium cannot be started; any failed check
+// exits 1.
 //
 //   node explorer_test.mjs --report report.html --images t10k-images-idx3-ubyte --labels t10k-labels-idx1-ubyte
-//                          [--brush-view V] [--pan big.html] [--shots DIR]
+//                          [--titles names.json] [--brush-view V] [--pan big.html] [--shots DIR]
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -30,6 +32,22 @@ function readIdx(file) {
   const rank = b[3], dims = [];
   for (let d = 0; d < rank; d++) dims.push(b.readUInt32BE(4 + 4 * d));
   return { dims, data: b.subarray(4 + 4 * rank) };
+}
+// RFC 4180: a field in double quotes may hold commas, doubled quotes and line breaks.
+function parseCsv(text) {
+  const rows = [];
+  let row = [], field = "", quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted && c === '"' && text[i + 1] === '"') field += c, i++;
+    else if (c === '"') quoted = !quoted;
+    else if (quoted || (c !== "," && c !== "\n")) field += c;
+    else {
+      row.push(field), field = "";
+      if (c === "\n") rows.push(row), row = [];
+    }
+  }
+  return rows;
 }
 const images = readIdx(args.images), labels = readIdx(args.labels);
 const pixels = images.dims[1] * images.dims[2];
@@ -69,6 +87,15 @@ try {
   const page = await open(args.report);
   const info = await page.evaluate(() => ({ n: untangleExplorer.n, views: untangleExplorer.views.length, models: untangleExplorer.models.length }));
   check(info.views >= 2, `${info.views} linked views of ${info.n} points`);
+  if (args.titles) {
+    const want = JSON.parse(fs.readFileSync(args.titles, "utf8"));
+    const shown = await page.evaluate(() => ({
+      views: untangleExplorer.views.map((v) => v.canvas.parentNode.querySelector("figcaption").textContent.split(" — from ")[0]),
+      models: [...document.querySelectorAll(".ex-mis option")].slice(1).map((o) => o.textContent),
+    }));
+    check(JSON.stringify([shown.views, shown.models]) === JSON.stringify([want.views, want.models]),
+          "the views and models are named as given: " + JSON.stringify(shown));
+  }
 
   // ---- hover: a point with no neighbour within 10 px, so it alone is under the pointer -------
   const target = await page.evaluate(() => {
@@ -147,11 +174,13 @@ try {
   await page.click(".ex-export");
   const csvFile = path.join(downloads, "selection.csv");
   for (let t = 0; t < 100 && !fs.existsSync(csvFile); t++) await new Promise((r) => setTimeout(r, 100));
-  const csv = fs.existsSync(csvFile) ? fs.readFileSync(csvFile, "utf8").trim().split("\n") : [];
-  const exported = csv.slice(1).map((row) => +row.split(",")[0]);
-  check(csv.length > 0 && csv[0].startsWith("index,label"), "export selection saves a CSV: " + (csv[0] || "nothing"));
+  const csv = fs.existsSync(csvFile) ? parseCsv(fs.readFileSync(csvFile, "utf8")) : [];
+  const exported = csv.slice(1).map((row) => +row[0]);
+  const header = ["index", "label"].concat(...(await page.evaluate(() => untangleExplorer.models.map((m) => m.name)))
+    .map((name) => [name + " predicted", name + " probability"]));
+  check(csv.length > 0 && JSON.stringify(csv[0]) === JSON.stringify(header), "export selection saves a CSV: " + JSON.stringify(csv[0] || "nothing"));
   check(JSON.stringify(exported) === JSON.stringify(brushed.expected) &&
-        csv.slice(1).every((row) => +row.split(",")[1] === labels.data[+row.split(",")[0]]),
+        csv.slice(1).every((row) => row.length === header.length && +row[1] === labels.data[+row[0]]),
         `it lists the ${exported.length} selected indices with their labels`);
   // ---- a lasso: a triangle drawn point by point --------------------------------------------------
   await page.click("input[name=ex-mode][value=lasso]");
