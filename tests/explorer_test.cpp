@@ -289,8 +289,13 @@ TEST_CASE("explorer: titles, names and sweep labels of any text leave the page w
   CHECK(test::elements(page, "img").size() == 1);
   CHECK(page["open"].empty());
   CHECK(page["ends"].back() == "html");
-  // The data reads back as the graph gave it.
-  const json data = json::parse((*at)["text"].get<std::string>());
+  // None of what could start a tag, an entity or a line of old JavaScript is left in the data as
+  // it stands in the page; it reads back as the graph gave it.
+  const std::string raw = (*at)["text"];
+  for (const char* c : {"<", ">", "&", "\xe2\x80\xa8", "\xe2\x80\xa9"}) CHECK(raw.find(c) == std::string::npos);
+  CHECK_CONTAINS(raw, "\\u003c!--\\u003cscript\\u003e");
+  CHECK_CONTAINS(raw, "\\u2028");
+  const json data = json::parse(raw);
   REQUIRE(data["views"].size() == 3);
   const std::vector<std::string> sources = {"raw_pca.points", "relabel[label=" + h.swept[0] + "].points",
                                             "relabel[label=" + h.swept[1] + "].points"};

@@ -114,8 +114,8 @@ class Page(html.parser.HTMLParser):
         super().__init__(convert_charrefs=True)
         self.elements, self.open, self.ends = [], [], []
 
-    def set_cdata_mode(self, elem):
-        super().set_cdata_mode(elem)
+    def set_cdata_mode(self, elem, **kwargs):  # newer Pythons pass escapable=
+        super().set_cdata_mode(elem, **kwargs)
         if self.cdata_elem == "script":
             self.interesting = ScriptEnd()
 
