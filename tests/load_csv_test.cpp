@@ -2,11 +2,13 @@
 
 // The load_csv op on small files: values with known answers in both dtypes, header detection,
 // quoted fields, the label column by name or number, and each error's exact text; then files
-// read across many blocks, lines past the length bound, and the memory a file of 2 M rows takes
-// in the real binary.
+// read across many blocks, lines past the length bound, the memory a file of 2 M rows takes in
+// the real binary, and nan and inf, refused unless allowed.
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -24,6 +26,7 @@ struct Csv {
   TempDir dir;
   std::string path = dir / "data.csv";
   std::string header = "auto", label = "", dtype = "float32";
+  bool allow_nonfinite = false;
 
   explicit Csv(const std::string& text) { write_file(path, text); }
   Outputs load() const {
@@ -33,6 +36,7 @@ struct Csv {
     ctx.params["header"] = header;
     ctx.params["label"] = label;
     ctx.params["dtype"] = dtype;
+    ctx.params["allow_nonfinite"] = allow_nonfinite;
     return load_csv_op().run(ctx);
   }
   std::string error() const { return error_of([&] { load(); }); }
@@ -321,4 +325,76 @@ TEST_CASE("load_csv: 2 M short rows in memory near the tensors' own size [addres
   CHECK(big.peak_kb <= tiny.peak_kb + 5 * tensors_kb / 2);
   CHECK(shown_digest(dir / "big.yaml", dir / "big-cache", "x") == x.digest());
   CHECK(shown_digest(dir / "big.yaml", dir / "big-cache", "y") == y.digest());
+}
+
+TEST_CASE("load_csv: nan and inf, in any case and sign, are errors at their cell unless allow_nonfinite") {
+  for (const char* dtype : {"float32", "float64"})
+    for (const std::string s : {"nan", "-nan", "+nan", "NaN", "nan(1)", "inf", "-inf", "+Inf", "INFINITY", "-Infinity"}) {
+      CAPTURE(dtype);
+      CAPTURE(s);
+      Csv csv("a,b\n1,2\n3, " + s + "\n");
+      csv.dtype = dtype;
+      CHECK(csv.error() == csv.path + ":3:2: not a finite number: '" + s + "' (allow_nonfinite: true takes it)");
+      csv.allow_nonfinite = true;
+      CHECK(csv.load().at("x").shape == Shape{2, 2});
+    }
+  SUBCASE("on line 1, with header auto, they are numbers: the row is data, not a header") {
+    Csv csv("nan,1\n2,3\n");
+    CHECK(csv.error() == csv.path + ":1:1: not a finite number: 'nan' (allow_nonfinite: true takes it)");
+  }
+}
+
+TEST_CASE("load_csv: allow_nonfinite reads nan and inf, and a value past the dtype's range as inf") {
+  Csv csv("nan,-nan,inf,-Infinity,1e999,-1e999,1e39,-1e39\n");
+  csv.allow_nonfinite = true;
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> f = values<float>(csv.load().at("x"));
+  REQUIRE(f.size() == 8);
+  CHECK((std::isnan(f[0]) && !std::signbit(f[0]) && std::isnan(f[1]) && std::signbit(f[1])));
+  CHECK(std::vector<float>(f.begin() + 2, f.end()) == std::vector<float>{inf, -inf, inf, -inf, inf, -inf});
+  csv.dtype = "float64";
+  const std::vector<double> d = values<double>(csv.load().at("x"));
+  REQUIRE(d.size() == 8);
+  CHECK((std::isnan(d[0]) && !std::signbit(d[0]) && std::isnan(d[1]) && std::signbit(d[1])));
+  CHECK(std::vector<double>(d.begin() + 2, d.end()) == std::vector<double>{inf, -inf, inf, -inf, 1e39, -1e39});
+  SUBCASE("without it, a value past the range is out of range, as before") {
+    csv.allow_nonfinite = false;
+    write_file(csv.path, "1,-1e999\n");
+    CHECK(csv.error() == csv.path + ":1:2: out of range for float64: '-1e999'");
+  }
+  SUBCASE("a value too small for the dtype stays out of range: no infinity stands for it") {
+    write_file(csv.path, "1,1e-50\n");
+    csv.dtype = "float32";
+    CHECK(csv.error() == csv.path + ":1:2: out of range for float32: '1e-50'");
+  }
+  SUBCASE("a label is an integer all the same") {
+    write_file(csv.path, "1,inf\n");
+    csv.label = "2";
+    CHECK(csv.error() == csv.path + ":1:2: label is not an integer: 'inf'");
+  }
+}
+
+TEST_CASE("load_csv: in a graph, a nan fails the node and changes no cache entry; allow_nonfinite: true loads it") {
+  TempDir dir;
+  write_file(dir / "good.csv", "a,b\n1,2\n");
+  write_file(dir / "bad.csv", "a,b\n1,2\n3,NaN\n");
+  const std::string graph = dir / "g.yaml", cache = dir / "cache";
+  const std::string good = "nodes:\n  good: {op: load_csv, params: {file: " + (dir / "good.csv") + "}}\n";
+  const auto run = [&] { return run_command(std::string(UNTANGLE_BINARY) + " run " + graph + " --cache " + cache); };
+  write_file(graph, good);
+  REQUIRE(run().code == 0);
+  const Snapshot before = snapshot(cache + "/objects");
+  write_file(graph, good + "  d: {op: load_csv, params: {file: " + (dir / "bad.csv") + "}}\n");
+  auto r = run();
+  CHECK(r.code == 1);
+  CHECK_CONTAINS(r.out, "  cached  good\n");
+  CHECK_CONTAINS(r.out, "  FAILED  d: " + (dir / "bad.csv") +
+                            ":3:2: not a finite number: 'NaN' (allow_nonfinite: true takes it)\n");
+  CHECK(last_line(r.out) == "done: 0 ran, 1 cached, 1 failed, 0 skipped");
+  CHECK(r.err == "");
+  CHECK(difference(before, snapshot(cache + "/objects")) == "");
+  write_file(graph, good + "  d: {op: load_csv, params: {file: " + (dir / "bad.csv") + ", allow_nonfinite: true}}\n");
+  r = run();
+  CHECK(r.code == 0);
+  CHECK(run_command(std::string(UNTANGLE_BINARY) + " get " + graph + " d.x --cache " + cache).out == "1,2\n3,nan\n");
 }

@@ -1,8 +1,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <stdexcept>
 #include <string_view>
 
@@ -141,6 +143,10 @@ bool is_number(const std::string& s) {
   return parse(s, v) != std::errc::invalid_argument;
 }
 
+// A number past T's range lies far above 1 or far below it; strtod's ±HUGE_VAL or tiny result
+// says which (in the C locale, which untangle never changes).
+bool overflows(const std::string& s) { return std::fabs(std::strtod(s.c_str(), nullptr)) > 1; }
+
 // The label column's index from 0, or -1: a column number from 1, or a header's name.
 long label_column(const std::string& label, const std::string& path, const std::vector<std::string>& names,
                   std::size_t cols, std::size_t first_line, bool header) {
@@ -175,13 +181,17 @@ std::int64_t parse_label(const Rows& rows, std::size_t c) {
   return static_cast<std::int64_t>(d);
 }
 
-template <class T> T parse_value(const Rows& rows, std::size_t c) {
+template <class T> T parse_value(const Rows& rows, std::size_t c, bool allow_nonfinite) {
   const std::string& s = rows.fields[c];
   T v;
   const std::errc ec = parse(s, v);
+  if (ec == std::errc::result_out_of_range && allow_nonfinite && overflows(s))
+    return s[0] == '-' ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
   if (ec == std::errc::result_out_of_range)
     throw std::runtime_error(rows.cell(c) + "out of range for " + dtype_name(dtype_of<T>()) + ": '" + s + "'");
   if (ec != std::errc()) throw std::runtime_error(rows.cell(c) + "not a number: '" + s + "'");
+  if (!allow_nonfinite && !std::isfinite(v))
+    throw std::runtime_error(rows.cell(c) + "not a finite number: '" + s + "' (allow_nonfinite: true takes it)");
   return v;
 }
 
@@ -194,7 +204,8 @@ template <class V> Tensor tensor_of(std::vector<V>& values, std::vector<std::siz
 
 // Every row from the current one on, each parsed straight into the columns' values: no row
 // outlives its line, so memory is the values and their growth.
-template <class T> Outputs convert(Rows& rows, std::size_t cols, std::size_t first_line, long label) {
+template <class T>
+Outputs convert(Rows& rows, std::size_t cols, std::size_t first_line, long label, bool allow_nonfinite) {
   const std::size_t width = cols - (label >= 0);
   if (width == 0) throw std::runtime_error(rows.path + ": no columns besides the label");
   std::vector<T> xs;
@@ -207,7 +218,7 @@ template <class T> Outputs convert(Rows& rows, std::size_t cols, std::size_t fir
                                " has " + std::to_string(cols));
     for (std::size_t c = 0; c < cols; ++c) {
       if (static_cast<long>(c) == label) ys.push_back(parse_label(rows, c));
-      else xs.push_back(parse_value<T>(rows, c));
+      else xs.push_back(parse_value<T>(rows, c, allow_nonfinite));
     }
     ++n;
   } while (rows.next());
@@ -233,8 +244,9 @@ Outputs run(OpContext& ctx) {
     if (!rows.next()) throw std::runtime_error(path + ": no data rows after the header");
   }
   const long label = label_column(ctx.string("label"), path, names, cols, first_line, header);
-  return ctx.string("dtype") == "float64" ? convert<double>(rows, cols, first_line, label)
-                                          : convert<float>(rows, cols, first_line, label);
+  const bool allow = ctx.boolean("allow_nonfinite");
+  return ctx.string("dtype") == "float64" ? convert<double>(rows, cols, first_line, label, allow)
+                                          : convert<float>(rows, cols, first_line, label, allow);
 }
 
 }  // namespace
@@ -242,11 +254,12 @@ Outputs run(OpContext& ctx) {
 OpSchema load_csv_op() {
   OpSchema op;
   op.name = "load_csv";
+  op.version = 2;  // 2: nan and inf refused unless allow_nonfinite
   op.doc =
       "A numeric CSV file: one row per sample, comma-separated, fields optionally in double quotes, blank lines "
       "skipped.\nA label column, when named, goes to y as int64. An error names the file, line and column (from 1) of "
-      "the first bad field. The file is read a line at a time (none longer than 16 MiB) and enters the cache key by "
-      "content, not by path.";
+      "the first bad field; nan and inf are bad fields unless allow_nonfinite. The file is read a line at a time "
+      "(none longer than 16 MiB) and enters the cache key by content, not by path.";
   op.outputs = {{"x", "float32 (or dtype) [rows, columns], the label column left out"},
                 {"y", "int64 [rows], the label column; empty [0] without label"}};
   ParamSpec file{"file", ParamType::path, "the CSV file (relative to the working directory)", std::nullopt};
@@ -258,7 +271,9 @@ OpSchema load_csv_op() {
                   "''"};
   ParamSpec dtype{"dtype", ParamType::choice, "x's element type", "float32"};
   dtype.choices = {"float32", "float64"};
-  op.params = {file, header, label, dtype};
+  ParamSpec allow{"allow_nonfinite", ParamType::boolean,
+                  "take nan, inf and values past dtype's range (as inf or -inf); false: each is an error", "false"};
+  op.params = {file, header, label, dtype, allow};
   op.files = csv_files;
   op.run = run;
   return op;
