@@ -374,7 +374,7 @@ TEST_CASE("load_csv: allow_nonfinite reads nan and inf, and a value past the dty
   }
 }
 
-TEST_CASE("load_csv: in a graph, a nan fails the node and changes no cache entry; allow_nonfinite: true loads it") {
+TEST_CASE("load_csv: in a graph, a nan fails the node and changes no cache entry, and allow_nonfinite: true loads it") {
   TempDir dir;
   write_file(dir / "good.csv", "a,b\n1,2\n");
   write_file(dir / "bad.csv", "a,b\n1,2\n3,NaN\n");
