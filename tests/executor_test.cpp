@@ -366,6 +366,25 @@ TEST_CASE("results: file outputs are copied out under the instance's name, print
   CHECK(default_results_dir(b.plan()) == "results/g");
 }
 
+TEST_CASE("results: a sweep value names a file inside the results directory, whatever it holds") {
+  Bench b(R"(sweep: {t: ["../../../outside", "a/b", "50%"]}
+nodes:
+  a: {op: source}
+  r: {op: report, inputs: {x: a.y}, params: {tag: "${t}"}}
+)");
+  const std::string dir = b.dir / "deep/er/results";
+  Plan p = b.plan();
+  RunReport rep = Executor(p, b.store, [](const std::string&) {}).run({});
+  const Results r = collect_results(p, b.store, rep, dir);
+  CHECK(r.files == std::vector<std::string>{dir + "/r[t=..%2F..%2F..%2Foutside].txt", dir + "/r[t=a%2Fb].txt",
+                                            dir + "/r[t=50%25].txt"});
+  for (const auto& f : r.files) CHECK(fs::is_regular_file(f));
+  // Nothing anywhere else: the results directory holds the three files and nothing more.
+  std::size_t n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(b.dir / "deep")) n += e.is_regular_file();
+  CHECK(n == 3);
+}
+
 TEST_CASE("executor: OpSchema::key_extra enters the key, so a changed environment value reruns") {
   Bench b("nodes:\n  a: {op: source}\n  n: {op: named, inputs: {x: a.y}, params: {outputs: {s: s}, env: UNTANGLE_TEST_KEY}}\n"
           "  c: {op: scale, inputs: {x: n.s}}\n");

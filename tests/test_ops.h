@@ -206,6 +206,7 @@ inline Registry test_registry() {
   note.print = true;
   file.file = "txt";
   report.outputs = {note, file};
+  report.params = {{"tag", ParamType::string, "a label, unused: a sweep over it names instances", "\"\""}};
   report.run = [](OpContext& ctx) {
     auto g = calls().enter(ctx.instance);
     std::string text;
