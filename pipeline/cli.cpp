@@ -156,12 +156,13 @@ int cmd_run(const GraphArgs& ga, const Registry& ops, const RunArgs& ra) {
           where = "  (here, in the driver)";
         } else {
           where = "  sbatch";
-          for (const auto& a : sbatch_flags(plan.instances[i].resources)) where += " " + a;
-          for (const auto& a : ra.cluster.sbatch_args) where += " " + a;
-          where += " --wrap '";
-          for (const auto& a : job_command(ga)) where += a + " ";
-          where += "--instance " + plan.instances[i].name + " --expect-key " +
-                   (st[i].key.empty() ? "<known once its inputs are cached>" : st[i].key) + "'";
+          for (const auto& a : sbatch_flags(plan.instances[i].resources)) where += " " + sbatch_word(a);
+          for (const auto& a : ra.cluster.sbatch_args) where += " " + sbatch_word(a);
+          std::string command;
+          for (const auto& a : job_command(ga)) command += shell_quoted(a) + " ";
+          command += "--instance " + shell_quoted(plan.instances[i].name) + " --expect-key " +
+                     (st[i].key.empty() ? "<known once its inputs are cached>" : st[i].key);
+          where += " --wrap " + shell_quoted(command);
         }
       }
       print_line(std::string(hit ? "  cached  " : "  run     ") + plan.instances[i].name + where);
@@ -420,7 +421,9 @@ int cli_main(int argc, char** argv, const Registry& ops) {
   run->add_option("--results", ra.results, "Where file outputs (figures) are copied (default: results/<graph name>)");
   run->add_option("--executor", ra.executor, "Where ops run: local (this machine's cores) or slurm (a job per instance; light ops here)")
       ->check(CLI::IsMember({"local", "slurm"}));
-  run->add_option("--slurm-arg", ra.cluster.sbatch_args, "Pass this flag to every sbatch, e.g. --slurm-arg=--account=lab; repeatable");
+  run->add_option("--slurm-arg", ra.cluster.sbatch_args,
+                  "Pass this flag to every sbatch, --name or --name=value, e.g. --slurm-arg=--account=lab; repeatable")
+      ->check(CLI::Validator([](const std::string& a) { return slurm_arg_problem(a); }, "FLAG"));
   run->add_option("--retries", ra.cluster.retries, "Submit a failed cluster job again, up to this many times (default 0)")
       ->check(CLI::NonNegativeNumber);
   run->add_option("--poll-max", ra.cluster.poll_max, "Longest wait between two squeue calls, in seconds (default 60)")

@@ -22,12 +22,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string quoted(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 std::string tail_of(const std::string& path, std::size_t n) {
   std::ifstream in(path);
   std::deque<std::string> lines;
@@ -168,6 +162,29 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
     return cpus == 0 ? array_limit() : std::max<std::size_t>(1, cpus / static_cast<std::size_t>(std::max(1, r.cpus)));
   };
   auto tasks_max_for = [&](const Resources& r) { return std::min(array_limit(), co.tasks_per_slot * slots_for(r)); };
+  // An array's batch script: each value a word of its own to sbatch and to bash.
+  auto job_script = [&](const std::string& comment, const std::vector<std::string>& flags,
+                        const std::vector<std::vector<std::size_t>>& bundle) {
+    std::string script = "#!/bin/bash\n";
+    for (const auto& a : {"--job-name=" + name, "--comment=" + comment, "--array=0-" + std::to_string(bundle.size() - 1),
+                          "--output=" + job_dir + "/%A_%a.out"})
+      script += "#SBATCH " + sbatch_word(a) + "\n";
+    for (const auto& a : flags) script += "#SBATCH " + sbatch_word(a) + "\n";
+    for (const auto& a : co.sbatch_args) script += "#SBATCH " + sbatch_word(a) + "\n";
+    std::string command = "exec";
+    for (const auto& a : co.job_command) command += " " + shell_quoted(a);
+    script += "case \"$SLURM_ARRAY_TASK_ID\" in\n";
+    for (std::size_t t = 0; t < bundle.size(); ++t) {
+      script += std::to_string(t) + ") " + command;
+      for (auto i : bundle[t]) {
+        script += " \\\n  --instance " + shell_quoted(plan_.instances[i].name) + " --expect-key " + shell_quoted(impl.res[i].key);
+        // --force reaches the job: there the entry is as cached as anywhere else.
+        if (impl.forced[i]) script += " --force " + shell_quoted(plan_.instances[i].name);
+      }
+      script += " ;;\n";
+    }
+    return script + "esac\n";
+  };
   auto submit = [&](const Resources& r, const std::vector<std::size_t>& list) {
     const std::vector<std::string> flags = sbatch_flags(r);
     const std::size_t tasks_max = tasks_max_for(r);
@@ -177,30 +194,12 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
       std::vector<std::vector<std::size_t>> bundle(tasks);
       for (std::size_t k = 0; k < count; ++k) bundle[k % tasks].push_back(list[start + k]);
       const std::string comment = name + "-" + std::to_string(batches++);
-      std::string script = "#!/bin/bash\n#SBATCH --job-name=" + name + "\n#SBATCH --comment=" + comment +
-                           "\n#SBATCH --array=0-" + std::to_string(tasks - 1) + "\n#SBATCH --output=" + job_dir +
-                           "/%A_%a.out\n";
-      for (const auto& a : flags) script += "#SBATCH " + a + "\n";
-      for (const auto& a : co.sbatch_args) script += "#SBATCH " + a + "\n";
-      std::string command = "exec";
-      for (const auto& a : co.job_command) command += " " + quoted(a);
-      script += "case \"$SLURM_ARRAY_TASK_ID\" in\n";
-      for (std::size_t t = 0; t < tasks; ++t) {
-        script += std::to_string(t) + ") " + command;
-        for (auto i : bundle[t]) {
-          script += " \\\n  --instance " + quoted(plan_.instances[i].name) + " --expect-key " + impl.res[i].key;
-          // --force reaches the job: there the entry is as cached as anywhere else.
-          if (impl.forced[i]) script += " --force " + quoted(plan_.instances[i].name);
-        }
-        script += " ;;\n";
-      }
-      script += "esac\n";
-      const std::string path = job_dir + "/" + comment + ".sh";
-      write_file_atomically(path, script);
-      // A marker from an earlier attempt would speak for this one.
-      for (std::size_t k = 0; k < count; ++k) std::filesystem::remove(job_marker_path(store_, impl.res[list[start + k]].key));
       std::string id;
-      try {
+      try {  // a value that cannot be a word of the script fails these instances, not the run
+        const std::string path = job_dir + "/" + comment + ".sh";
+        write_file_atomically(path, job_script(comment, flags, bundle));
+        // A marker from an earlier attempt would speak for this one.
+        for (std::size_t k = 0; k < count; ++k) std::filesystem::remove(job_marker_path(store_, impl.res[list[start + k]].key));
         id = slurm.submit(path, name, comment);
       } catch (const std::exception& e) {
         for (std::size_t k = 0; k < count; ++k) {
@@ -359,6 +358,7 @@ RunReport Executor::run_on_cluster(const RunOptions& opts, const ClusterOptions&
       next_poll = std::min(next_poll, after(co.poll_min));
     }
     if (remote == 0 && local_running == 0 && ready.empty() && deferred.empty()) break;
+    if (!ready.empty()) continue;  // dependents of instances whose submission failed: settled without waiting
 
     std::deque<std::size_t> finished_here;
     {

@@ -1,9 +1,12 @@
 #include "pipeline/slurm.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "pipeline/process.h"
@@ -41,6 +44,76 @@ bool slurm_final(const std::string& state) {
                         "BOOT_FAIL", "DEADLINE", "SPECIAL_EXIT", "REVOKED"})
     if (state == s) return true;
   return false;
+}
+
+std::string shell_quoted(const std::string& s) {
+  const std::string_view plain = "_-+=.,/:@%";
+  if (!s.empty() && std::all_of(s.begin(), s.end(), [&](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || plain.find(c) != std::string_view::npos;
+      }))
+    return s;
+  // sbatch reads a backslash as an escape even between single quotes: it stays outside them,
+  // escaped, as a quote does, which means the same to bash.
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'') q += "'\\''";
+    else if (c == '\\') q += "'\\\\'";
+    else q += c;
+  }
+  return q + "'";
+}
+
+std::string control_character(const std::string& s) {
+  for (unsigned char c : s) {
+    if (c == '\n') return "a newline";
+    if (c == '\r') return "a carriage return";
+    if (c == '\t') return "a tab";
+    if (c < 0x20 || c == 0x7f) {
+      char name[32];
+      std::snprintf(name, sizeof name, "control character 0x%02x", c);
+      return name;
+    }
+  }
+  return "";
+}
+
+std::string escaped(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c >= 0x20 && c != 0x7f) out += static_cast<char>(c);
+    else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    }
+  }
+  return out;
+}
+
+std::string sbatch_word(const std::string& flag) {
+  const std::string what = control_character(flag);
+  if (!what.empty()) throw std::invalid_argument("an #SBATCH line cannot hold " + what + ", got '" + escaped(flag) + "'");
+  const auto eq = flag.find('=');
+  if (eq == std::string::npos) return shell_quoted(flag);
+  return shell_quoted(flag.substr(0, eq)) + "=" + shell_quoted(flag.substr(eq + 1));
+}
+
+std::string slurm_arg_problem(const std::string& arg) {
+  const std::string what = control_character(arg);
+  if (!what.empty()) return "must not hold " + what + ", got '" + escaped(arg) + "'";
+  const std::string name = arg.substr(0, arg.find('='));
+  const auto option_char = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; };
+  if (name.size() < 3 || name.compare(0, 2, "--") != 0 || !(name[2] >= 'a' && name[2] <= 'z') ||
+      !std::all_of(name.begin(), name.end(), option_char))
+    return "must be one sbatch flag in its long form, --name or --name=value (--account=lab, not -A lab), got '" + arg + "'";
+  // The driver finds its jobs by name and comment, reads their logs where --output puts them and
+  // writes the array and the script; sbatch takes any unambiguous prefix of a long option.
+  for (const std::string own : {"array", "comment", "job-name", "output", "wrap"})
+    if (own.rfind(name.substr(2), 0) == 0) return "untangle sets --" + own + " itself, got '" + arg + "'";
+  return "";
 }
 
 Slurm::Slurm(std::function<void(const std::string&)> warn) : warn_(std::move(warn)) {}

@@ -64,4 +64,21 @@ class Slurm {
 // States in which a job will not run again by itself.
 bool slurm_final(const std::string& state);
 
+// s as one word to bash and to sbatch's reading of #SBATCH lines: bare when it holds only
+// characters that neither gives a meaning to, else in single quotes.
+std::string shell_quoted(const std::string& s);
+
+// The first control character in s named ("a newline", "control character 0x1b"), or "".
+std::string control_character(const std::string& s);
+// s with its control characters written as C escapes, for a message on one line.
+std::string escaped(const std::string& s);
+
+// A flag "--name=value" or "--name" as one word of an #SBATCH line or a command line. A control
+// character is std::invalid_argument: a newline would end the #SBATCH line and make the rest a
+// command of the script.
+std::string sbatch_word(const std::string& flag);
+
+// Why a --slurm-arg is not one long sbatch flag that untangle leaves to its user, or "".
+std::string slurm_arg_problem(const std::string& arg);
+
 }  // namespace untangle

@@ -158,6 +158,55 @@ nodes:
   CHECK(test::lines_of(r.err) == expected);
 }
 
+TEST_CASE("cli: resources past Slurm's ranges, or holding control characters, are errors at their place") {
+  const std::string huge = "1" + std::string(400, '0') + "h";  // past a double's range: read without throwing
+  Cli cli(R"(nodes:
+  one: {op: constant, resources: {time: ")" + huge + R"("}}
+  two: {op: constant, resources: {time: 400d, cpus: 99999999999, gpus: 70000}}
+  three: {op: constant, resources: {mem: "4G\t", partition: "a,,b"}}
+  four: {op: constant, resources: {partition: "\x1b[31m"}}
+  five: {op: constant, resources: {partition: ""}}
+)");
+  auto r = cli("run " + cli.g() + " --dry-run");
+  CHECK(r.code == 2);
+  const std::vector<std::string> expected = {
+      cli.graph + ":2:41: error: resources.time must be a duration like 30m, 2h or 1h30m, got '" + huge + "'",
+      cli.graph + ":3:41: error: resources.time must be at most 365d, got '400d'",
+      cli.graph + ":3:53: error: resources.cpus must be <= 65533, got 99999999999",
+      cli.graph + ":3:72: error: resources.gpus must be <= 65533, got 70000",
+      cli.graph + ":4:42: error: resources.mem must not hold a tab, got '4G\\t'",
+      cli.graph + ":4:61: error: resources.partition must be a partition or a comma-separated list of them (letters, digits, _, - and .), got 'a,,b'",
+      cli.graph + ":5:47: error: resources.partition must not hold control character 0x1b, got '\\x1b[31m'",
+      "7 errors in " + cli.graph};
+  CHECK(test::lines_of(r.err) == expected);
+}
+
+TEST_CASE("cli: --slurm-arg takes one sbatch flag, --name or --name=value; anything else is a usage error") {
+  Cli cli("nodes:\n  one: {op: constant, params: {value: 1}}\n");
+  const std::string dry = "run " + cli.g() + " --dry-run ";
+  CHECK(cli(dry + "--slurm-arg=--account=lab --slurm-arg=--exclusive '--slurm-arg=--mail-user=Ada Lovelace <ada@example.org>'").code == 0);
+  const std::string x = cli.dir / "X";
+  struct Case {
+    std::string arg, message;
+  };
+  for (const Case& c : {
+           Case{"\"$(printf -- '--qos=x\\ntouch " + x + "')\"",
+                "must not hold a newline, got '--qos=x\\ntouch " + x + "'"},
+           Case{"-A", "must be one sbatch flag in its long form, --name or --name=value (--account=lab, not -A lab), got '-A'"},
+           Case{"'--account lab'", "must be one sbatch flag in its long form, --name or --name=value (--account=lab, not -A lab), "
+                                   "got '--account lab'"},
+           Case{"--job-name=mine", "untangle sets --job-name itself, got '--job-name=mine'"},
+           Case{"--out=log", "untangle sets --output itself, got '--out=log'"},  // sbatch takes any unambiguous prefix
+       }) {
+    CAPTURE(c.arg);
+    auto r = cli(dry + "--slurm-arg=" + c.arg);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(test::lines_of(r.err).at(0) == "--slurm-arg: " + c.message);
+  }
+  CHECK_FALSE(std::filesystem::exists(x));
+}
+
 TEST_CASE("cli: a failing node gives exit code 1 and the rest still runs") {
   Cli cli(R"(nodes:
   one: {op: constant, params: {value: 3}}

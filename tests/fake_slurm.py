@@ -14,8 +14,9 @@ Files in $FAKE_SLURM the test writes:
   no_accounting sacct answers as it does where accounting is off
   cpus          what sinfo reports (default 2)
   max_array_size  Slurm's MaxArraySize (default 1001): sbatch refuses larger arrays
-Files it writes: calls (each command line), env-<job> (SLURM_* variables sbatch saw),
-<log> of each task as the script's --output names it.
+Files it writes: calls (each command line), env-<job> (SLURM_* variables sbatch saw), sbatch-<job>
+(the options its #SBATCH lines gave, a line "name=value" each), <log> of each task as the
+script's --output names it.
 """
 import fcntl, json, os, re, shlex, subprocess, sys
 
@@ -56,10 +57,24 @@ def save(state):
     os.replace(path("state.json.tmp"), path("state.json"))
 
 
+def sbatch_options(script):
+    """The --name=value options of a script's #SBATCH lines, read as sbatch reads them: words
+    split and unquoted as a shell would, up to the first line that is not a comment."""
+    opt = {}
+    for line in script.split("\n")[1:]:
+        if line.startswith("#SBATCH "):
+            for word in shlex.split(line[len("#SBATCH "):]):
+                name, _, value = word.partition("=")
+                opt[name[2:]] = value
+        elif line.strip() and not line.startswith("#"):
+            break
+    return opt
+
+
 def sbatch(args, state):
     script_path = args[-1]
     script = open(script_path).read()
-    opt = dict(re.findall(r"^#SBATCH --([a-z-]+)=(.*)$", script, re.M))
+    opt = sbatch_options(script)
     fate = pop_fate("sbatch_fates")
     if fate == "down":
         sys.stderr.write("sbatch: error: Batch job submission failed: Unable to contact slurm controller\n")
@@ -72,9 +87,12 @@ def sbatch(args, state):
     state["next"] += 1
     with open(path("env-" + jid), "w") as f:
         f.write("".join(f"{k}={v}\n" for k, v in sorted(os.environ.items()) if k.startswith("SLURM_")))
+    with open(path("sbatch-" + jid), "w") as f:
+        f.write("".join(f"{k}={v}\n" for k, v in opt.items()))
     for t in range(last + 1):
         branch = re.search(rf"^{t}\) (.*?) ;;$", script, re.M | re.S).group(1)
-        instances = [shlex.split(n)[0] for n in re.findall(r"--instance ('[^']*')", branch)]
+        words = shlex.split(branch.replace("\\\n", " "))
+        instances = [words[k + 1] for k, w in enumerate(words) if w == "--instance"]
         state["jobs"][f"{jid}_{t}"] = {
             "name": opt["job-name"], "comment": opt.get("comment", ""), "state": "PENDING",
             "fate": pop_fate("task_fates", instances),

@@ -139,6 +139,17 @@ TEST_CASE("fake slurm: an sbatch whose reply is lost is found by its job name, n
   }
 }
 
+TEST_CASE("fake slurm: an sbatch that keeps failing fails its instances, their dependents are skipped, and the run ends") {
+  FakeSlurm slurm;
+  test::write_file(slurm.dir / "g.yaml", kGraph);
+  slurm.set("sbatch_fates", "down\ndown\ndown\ndown\n");  // each of the four attempts at the first array
+  const auto r = slurm.run(kRun);
+  CHECK(r.code == 1);
+  CHECK_CONTAINS(r.out, "  FAILED  a: sbatch failed: sbatch: error: Batch job submission failed: Unable to contact slurm controller");
+  CHECK_CONTAINS(r.out, "  skipped after");
+  CHECK_CONTAINS(r.out, "done: 1 ran, 0 cached, 4 failed, 1 skipped");
+}
+
 TEST_CASE("fake slurm: a finished job's state comes from sacct, from scontrol where accounting is off or sacct missing") {
   for (const int where : {0, 1, 2}) {
     CAPTURE(where);
@@ -242,4 +253,82 @@ TEST_CASE("fake slurm: a last wave that cannot fill the cluster asks for the cor
     CHECK(distinct(tasks) == static_cast<std::size_t>(c.instances));  // still a task per instance
     CHECK(count_of(slurm.calls(), "sbatch ") == (c.wider > 0 ? 2 : 1));  // the array[, its last wave]
   }
+}
+
+TEST_CASE("fake slurm: a resource with a newline is an error at its place; nothing is submitted, nothing runs") {
+  FakeSlurm slurm;
+  const std::string x = slurm.dir / "X";
+  test::write_file(slurm.dir / "g.yaml", "nodes:\n  one: {op: constant, params: {value: 1}}\n"
+                                         "  a: {op: add, inputs: {a: one.y}, where: cluster, resources: {partition: \"short\\ntouch " +
+                                             x + "\"}}\n");
+  const auto r = slurm.run(kRun);
+  CHECK(r.code == 2);
+  CHECK(r.err == "g.yaml:3:75: error: resources.partition must not hold a newline, got 'short\\ntouch " + x +
+                     "'\n1 error in g.yaml\n");
+  CHECK(r.out.empty());
+  CHECK_FALSE(std::filesystem::exists(x));
+  CHECK(slurm.calls().find("sbatch") == std::string::npos);
+}
+
+TEST_CASE("fake slurm: Slurm's names, lists, sizes and times reach sbatch as written; spaces, quotes, $() and backticks are errors") {
+  FakeSlurm slurm;
+  SUBCASE("good values") {
+    test::write_file(slurm.dir / "g.yaml", R"x(nodes:
+  one: {op: constant, params: {value: 1}}
+  a:
+    op: add
+    inputs: {a: one.y}
+    where: cluster
+    resources: {partition: "debug,long_2.x", mem: 2G, time: 1h30m, cpus: 2, gpus: 1}
+)x");
+    const auto r = slurm.run(kRun);
+    CHECK_MESSAGE(r.code == 0, r.out << r.err);
+    const std::string opts = test::read_file(slurm.state("sbatch-1"));
+    for (const char* o : {"partition=debug,long_2.x\n", "mem=2G\n", "time=90\n", "cpus-per-task=2\n", "gres=gpu:1\n"})
+      CHECK_CONTAINS(opts, o);
+  }
+  SUBCASE("values a shell would read otherwise") {
+    test::write_file(slurm.dir / "g.yaml", R"x(nodes:
+  one: {op: constant, params: {value: 1}}
+  a: {op: add, inputs: {a: one.y}, where: cluster, resources: {partition: "a b"}}
+  b: {op: add, inputs: {a: one.y}, where: cluster, resources: {partition: "lab'x"}}
+  c: {op: add, inputs: {a: one.y}, where: cluster, resources: {partition: "$(touch X)"}}
+  d: {op: add, inputs: {a: one.y}, where: cluster, resources: {partition: "`touch X`"}}
+)x");
+    const auto r = slurm.run(kRun);
+    CHECK(r.code == 2);
+    const std::string partition =
+        ": error: resources.partition must be a partition or a comma-separated list of them (letters, digits, _, - and .), got '";
+    CHECK(test::lines_of(r.err) == std::vector<std::string>{"g.yaml:3:75" + partition + "a b'", "g.yaml:4:75" + partition + "lab'x'",
+                                                            "g.yaml:5:75" + partition + "$(touch X)'",
+                                                            "g.yaml:6:75" + partition + "`touch X`'", "4 errors in g.yaml"});
+    CHECK_FALSE(std::filesystem::exists(slurm.dir / "X"));
+    CHECK(slurm.calls().find("sbatch") == std::string::npos);
+  }
+}
+
+TEST_CASE("fake slurm: a --slurm-arg's value reaches sbatch exactly, spaces, quotes, $(), backticks and # included") {
+  FakeSlurm slurm;
+  test::write_file(slurm.dir / "g.yaml", kGraph);
+  // `it's $(touch X) `touch X` a\b #c` as one word for sh.
+  const std::string arg = R"x( '--slurm-arg=--qos=it'\''s $(touch X) `touch X` a\b #c')x";
+  REQUIRE(slurm.run("run g.yaml --cache cache --only one").code == 0);
+  const auto dry = slurm.run(kRun + arg + " --dry-run");
+  CHECK(dry.code == 0);
+  CHECK_CONTAINS(dry.out, R"x( --time=30 --qos='it'\''s $(touch X) `touch X` a'\\'b #c' --wrap ')x");
+  const auto r = slurm.run(kRun + arg);
+  CHECK_MESSAGE(r.code == 0, r.out << r.err);
+  CHECK_CONTAINS(test::read_file(slurm.state("sbatch-1")), "qos=it's $(touch X) `touch X` a\\b #c\n");
+  CHECK_FALSE(std::filesystem::exists(slurm.dir / "X"));
+}
+
+TEST_CASE("fake slurm: a cache path with a newline fails the instances it would have put on an #SBATCH line") {
+  FakeSlurm slurm;
+  test::write_file(slurm.dir / "g.yaml", kGraph);
+  const auto r = slurm.run(R"x(run g.yaml --cache "$(printf 'c\ntouch X #')" --executor slurm --poll-max 0.2 --fs-latency 1)x");
+  CHECK(r.code == 1);
+  CHECK_CONTAINS(r.out, "  FAILED  a: an #SBATCH line cannot hold a newline, got '--output=c\\ntouch X #/jobs/untangle-");
+  CHECK_CONTAINS(r.out, "done: 1 ran, 0 cached, 4 failed, 1 skipped");
+  CHECK_FALSE(std::filesystem::exists(slurm.dir / "X"));
+  CHECK(slurm.calls().find("sbatch") == std::string::npos);
 }
