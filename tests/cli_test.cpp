@@ -181,7 +181,7 @@ TEST_CASE("cli: resources past Slurm's ranges, or holding control characters, ar
   CHECK(test::lines_of(r.err) == expected);
 }
 
-TEST_CASE("cli: --slurm-arg takes one sbatch flag, --name or --name=value; anything else is a usage error") {
+TEST_CASE("cli: --slurm-arg takes one sbatch flag, --name or --name=value, and anything else is a usage error") {
   Cli cli("nodes:\n  one: {op: constant, params: {value: 1}}\n");
   const std::string dry = "run " + cli.g() + " --dry-run ";
   CHECK(cli(dry + "--slurm-arg=--account=lab --slurm-arg=--exclusive '--slurm-arg=--mail-user=Ada Lovelace <ada@example.org>'").code == 0);

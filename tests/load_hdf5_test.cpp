@@ -116,7 +116,7 @@ TEST_CASE("load_hdf5: any rank, row-major as stored, and two datasets of one fil
   CHECK(only.at("y").shape == std::vector<std::size_t>{0});
 }
 
-TEST_CASE("load_hdf5: soft links inside the file are followed; a file image reads as the file") {
+TEST_CASE("load_hdf5: soft links inside the file are followed, and a file image reads as the file") {
   TempDir dir;
   const std::int16_t xs[] = {-3, 7, 11};
   write_h5(dir / "d.h5", {{"/data/x", H5T_STD_I16BE, H5T_NATIVE_INT16, {3}, xs}});

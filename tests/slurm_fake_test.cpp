@@ -255,7 +255,7 @@ TEST_CASE("fake slurm: a last wave that cannot fill the cluster asks for the cor
   }
 }
 
-TEST_CASE("fake slurm: a resource with a newline is an error at its place; nothing is submitted, nothing runs") {
+TEST_CASE("fake slurm: a resource with a newline is an error at its place: nothing is submitted, nothing runs") {
   FakeSlurm slurm;
   const std::string x = slurm.dir / "X";
   test::write_file(slurm.dir / "g.yaml", "nodes:\n  one: {op: constant, params: {value: 1}}\n"
@@ -270,7 +270,7 @@ TEST_CASE("fake slurm: a resource with a newline is an error at its place; nothi
   CHECK(slurm.calls().find("sbatch") == std::string::npos);
 }
 
-TEST_CASE("fake slurm: Slurm's names, lists, sizes and times reach sbatch as written; spaces, quotes, $() and backticks are errors") {
+TEST_CASE("fake slurm: Slurm's names, lists, sizes and times reach sbatch as written, while spaces, quotes, $() and backticks are errors") {
   FakeSlurm slurm;
   SUBCASE("good values") {
     test::write_file(slurm.dir / "g.yaml", R"x(nodes:
