@@ -4,6 +4,9 @@
 #include "nodes/data/ops.h"
 #include "nodes/metrics/ops.h"
 #include "nodes/nn/ops.h"
+#ifdef UNTANGLE_ONNX
+#include "nodes/onnx/ops.h"
+#endif
 #include "nodes/projection/ops.h"
 #include "nodes/report/ops.h"
 
@@ -34,6 +37,9 @@ void register_all_ops(Registry& ops) {
   ops.add(plot_projection_op());
   ops.add(table_op());
   ops.add(report_op());
+#ifdef UNTANGLE_ONNX
+  ops.add(load_onnx_op());
+#endif
 }
 
 }  // namespace untangle
