@@ -40,9 +40,9 @@ std::vector<std::int64_t> attr_ints(const Node& n, const std::string& name, std:
 }
 
 void expect(const Call& c, const std::vector<Elem>& in, std::size_t i, const std::vector<Elem>& allowed) {
-  if (i >= in.size() || c.node.inputs[i].empty()) return;
+  if (i >= in.size() || c.node.inputs[i].empty() || in[i] == Elem::undefined) return;
   for (Elem e : allowed)
-    if (in[i] == e) return;
+    if (in[i] == e || e == Elem::undefined) return;
   std::string names;
   for (std::size_t k = 0; k < allowed.size(); ++k)
     names += (k == 0 ? "" : k + 1 == allowed.size() ? " or " : ", ") + elem_name(allowed[k]);

@@ -55,7 +55,8 @@ std::string attr_string(const Node& n, const std::string& name, const std::strin
 std::vector<std::int64_t> attr_ints(const Node& n, const std::string& name, std::vector<std::int64_t> def = {});
 
 // Refuses an input type not among `allowed`: "input 1 ('W') is int8; Conv takes float32". An input
-// left out, or past the node's last, passes.
+// left out, or past the node's last, passes, and so does an undefined type on either side: a value
+// made by a node that cannot run, which is named already.
 void expect(const Call& c, const std::vector<Elem>& in, std::size_t i, const std::vector<Elem>& allowed);
 // Refuses any output past the first `n` (an optional mask or index output the kernel does not make).
 void expect_outputs(const Call& c, std::size_t n, const std::string& why);

@@ -1,3 +1,4 @@
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,10 +13,27 @@ namespace {
 
 std::vector<std::string> onnx_files(const YAML::Node& params) { return {params["file"].as<std::string>()}; }
 
+// Runs the model once on zeros, every symbolic dimension 1, so that a weight whose shape does not
+// fit its node fails here, naming the node, rather than wherever the model is first used: ONNX's
+// shape inference does not check every op's shapes (Gemm's inner dimensions, say). A model with
+// an input of unknown rank is left to its first use.
+void dry_run(const onnx::Model& m) {
+  std::map<std::string, Tensor> zeros;
+  for (const onnx::ValueInfo& v : m.inputs) {
+    DType dtype;
+    if (!v.has_shape || !onnx::dtype_of(v.elem, dtype)) return;
+    std::vector<std::size_t> shape;
+    for (const onnx::Dim& d : v.shape) shape.push_back(d.value >= 0 ? static_cast<std::size_t>(d.value) : 1);
+    zeros[v.name] = Tensor::allocate(dtype, shape, m.file + ": graph input '" + v.name + "'");
+  }
+  onnx::run(m, zeros);
+}
+
 Outputs run(OpContext& ctx) {
   const onnx::Model m = onnx::read_model(onnx_files(ctx.params)[0]);
   // Refused here rather than where it would run, so that a graph fails at its first node.
   onnx::check_supported(m);
+  dry_run(m);
   Outputs out;
   out["model"] = Tensor::file(m.inferred);
   for (const auto& [name, t] : m.initializers) out["weights/" + onnx::member_of(name)] = t;
@@ -31,7 +49,8 @@ OpSchema load_onnx_op() {
   op.name = "load_onnx";
   op.doc =
       "A network trained elsewhere (PyTorch, Keras, …), from an ONNX file: parsed, checked by ONNX's checker and "
-      "typed by its shape inference, and every op, attribute and element type checked to be one untangle runs.\nThe "
+      "typed by its shape inference, every op, attribute and element type checked to be one untangle runs, and run "
+      "once on zeros (a sample of one where the batch is symbolic), so that a weight that does not fit fails here.\nThe "
       "file enters the cache key by content, not by path. Weights kept in other files (external data) are refused.";
   PortSpec model{"model", "u8 [bytes]: the model after shape inference, an ONNX file"};
   model.file = "onnx";

@@ -260,12 +260,13 @@ Model parse_model(const std::string& bytes, const std::string& file) {
   } catch (const std::exception& e) {
     throw Error(file + ": ONNX's checker refuses it: " + e.what());
   }
-  // Neither strict nor checking types: old exporters broke type constraints that runtimes never
-  // enforced (PyTorch's int64 Constant at opset 6), and a node ONNX cannot type is left untyped;
-  // the interpreter types every value itself (run.cpp) and each kernel checks the shapes it meets.
+  // Strict, so that a weight whose shape does not fit its node is refused here, with the node; but
+  // not checking types against the ones the file declares, which old exporters broke where no
+  // runtime looked (PyTorch's int64 Constant at opset 6). The interpreter types every value itself
+  // (run.cpp), and each kernel checks the shapes it meets.
   try {
     ::onnx::shape_inference::InferShapes(proto, ::onnx::OpSchemaRegistry::Instance(),
-                                         ::onnx::ShapeInferenceOptions(/*check_type=*/false, /*error_mode=*/0));
+                                         ::onnx::ShapeInferenceOptions(/*check_type=*/false, /*error_mode=*/1));
   } catch (const std::exception& e) {
     throw Error(file + ": ONNX's shape inference refuses it: " + e.what());
   }

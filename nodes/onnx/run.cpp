@@ -88,11 +88,7 @@ std::vector<std::string> unsupported(const Model& m) {
     const Node& n = m.nodes[i];
     const std::string who = describe(n, i) + ": ";
     std::vector<Elem> in;
-    bool known = true;
-    for (const std::string& name : n.inputs) {
-      in.push_back(name.empty() ? Elem::undefined : types[name]);
-      known = known && (name.empty() || in.back() != Elem::undefined);
-    }
+    for (const std::string& name : n.inputs) in.push_back(name.empty() ? Elem::undefined : types[name]);
     for (const std::string& out : n.outputs) types[out] = Elem::undefined;
     const auto k = n.domain.empty() ? kernels().find(n.op_type) : kernels().end();
     if (k == kernels().end()) {
@@ -106,7 +102,7 @@ std::vector<std::string> unsupported(const Model& m) {
                         (k->second.attributes.empty() ? "none" : join(k->second.attributes, ", ")));
         attributes_ok = false;
       }
-    if (!attributes_ok || !known) continue;  // a node above that cannot run was named already
+    if (!attributes_ok) continue;
     try {
       const std::vector<Elem> outs = k->second.check(call_of(m, n), in);
       for (std::size_t o = 0; o < outs.size() && o < n.outputs.size(); ++o) types[n.outputs[o]] = outs[o];
