@@ -112,6 +112,8 @@ TEST_CASE("onnx model: inputs with symbolic dimensions, nodes and attributes as 
   CHECK(std::get<std::vector<std::int64_t>>(m.nodes[0].attributes.at("pads")) == std::vector<std::int64_t>{1, 1, 1, 1});
   CHECK(std::get<std::int64_t>(m.nodes[3].attributes.at("transB")) == 1);
   CHECK(m.initializers.size() == 4);
+  CHECK(ox::library_versions() == "onnx 1.12.0 protobuf 3.21.12");  // Debian 12's
+  CHECK(load_onnx_op().key_extra(YAML::Node()) == ox::library_versions());
 }
 
 TEST_CASE("onnx model: initializers of every element type, in raw_data and in the typed fields") {

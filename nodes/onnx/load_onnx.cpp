@@ -51,7 +51,8 @@ OpSchema load_onnx_op() {
       "A network trained elsewhere (PyTorch, Keras, …), from an ONNX file: parsed, checked by ONNX's checker and "
       "typed by its shape inference, every op, attribute and element type checked to be one untangle runs, and run "
       "once on zeros (a sample of one where the batch is symbolic), so that a weight that does not fit fails here.\nThe "
-      "file enters the cache key by content, not by path. Weights kept in other files (external data) are refused.";
+      "file enters the cache key by content, not by path, and so do the versions of ONNX and protobuf, whose shape "
+      "inference and serialisation make `model`. Weights kept in other files (external data) are refused.";
   PortSpec model{"model", "u8 [bytes]: the model after shape inference, an ONNX file"};
   model.file = "onnx";
   PortSpec weights{"weights", "the initializers, one tensor each, named as in the model ('/' and '%' percent-encoded)"};
@@ -61,6 +62,7 @@ OpSchema load_onnx_op() {
   file.hashed = false;  // the file's content enters the key (files), not where it lies
   op.params = {file};
   op.files = onnx_files;
+  op.key_extra = [](const YAML::Node&) { return onnx::library_versions(); };
   op.run = run;
   return op;
 }

@@ -1,6 +1,7 @@
 #include "nodes/onnx/model.h"
 
 #include <onnx/checker.h>
+#include <onnx/common/version.h>
 #include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
@@ -235,6 +236,11 @@ Elem elem_of(DType d) {
   for (const auto& i : kElems)
     if (i.has_dtype && i.dtype == d) return i.elem;
   return Elem::undefined;
+}
+
+std::string library_versions() {
+  return std::string("onnx ") + ::onnx::LAST_RELEASE_VERSION + " protobuf " +
+         google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION);
 }
 
 std::string describe(const Node& node, std::size_t index) {

@@ -72,6 +72,10 @@ Model read_model(const std::string& path);
 // A serialised TensorProto (the input_0.pb files of ONNX's test data), as a tensor.
 Tensor parse_tensor(const std::string& bytes, const std::string& file);
 
+// The versions of ONNX's library and protobuf's, whose shape inference and serialisation make the
+// bytes of Model::inferred, so that a key of load_onnx's holds them ("onnx 1.12.0 protobuf 3.21.12").
+std::string library_versions();
+
 // "node 'conv1' (Conv)", or "node 3 (Conv)" for one without a name (numbered from 0, as graph.node).
 std::string describe(const Node& node, std::size_t index);
 
