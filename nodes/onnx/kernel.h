@@ -13,12 +13,11 @@
 
 namespace untangle::onnx {
 
-// A node as its kernel sees it: the opset it is read under, and for each input the initializer
-// it names, if any (a Dropout's training_mode, say, whose value decides whether it runs).
+// A node as its kernel sees it, with the opset it is read under (Softmax's axis, Clip's bounds
+// and others changed meaning between opsets).
 struct Call {
   const Node& node;
   std::int64_t opset;
-  std::vector<const Tensor*> constants;
 };
 
 // What a kernel cannot do for a node: "attribute mode='wrap': ...". The node is named by the caller.

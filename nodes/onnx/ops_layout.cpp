@@ -119,6 +119,9 @@ Tensor pad(const Call& c, const std::vector<const Tensor*>& in) {
   const std::vector<std::int64_t> pads = c.opset < 11 ? attr_ints(c.node, "pads") : int_values(*in[1], "pads");
   if (pads.size() != 2 * rank)
     throw std::runtime_error("pads has " + std::to_string(pads.size()) + " values for rank " + std::to_string(rank));
+  constexpr std::int64_t limit = std::int64_t(1) << 40;  // far past any tensor, far inside 64 bits
+  for (std::int64_t p : pads)
+    if (p <= -limit || p >= limit) throw std::runtime_error("pads holds " + std::to_string(p));
   Shape shape(rank);
   for (std::size_t a = 0; a < rank; ++a) {
     const std::int64_t size = static_cast<std::int64_t>(x.shape[a]) + pads[a] + pads[rank + a];

@@ -2,6 +2,7 @@
 // double in the window's order (the last axis fastest), divided once and rounded to float32.
 #include <algorithm>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "nodes/onnx/kernel.h"
@@ -17,6 +18,15 @@ std::vector<Elem> floats_in(const Call& c, const std::vector<Elem>& in) {
   expect(c, in, 0, {Elem::float32});
   expect_outputs(c, 1, "MaxPool's indices are not made");
   return {Elem::float32};
+}
+
+// The kernel offsets j in [0, k) whose place start + j·d lies in [lo, hi), as [first, last):
+// counted, not searched, so that a window far wider than the input costs nothing.
+std::pair<std::int64_t, std::int64_t> within(std::int64_t start, std::int64_t d, std::int64_t k, std::int64_t lo,
+                                             std::int64_t hi) {
+  const std::int64_t first = start >= lo ? 0 : (lo - start + d - 1) / d;
+  const std::int64_t last = start >= hi ? 0 : std::min(k, (hi - 1 - start) / d + 1);
+  return {first, std::max(first, last)};
 }
 
 Tensor pool(const Call& c, const Tensor& x, Pool kind) {
@@ -48,14 +58,13 @@ Tensor pool(const Call& c, const Tensor& x, Pool kind) {
     std::size_t padded = 1;
     bool empty = false;
     for (std::size_t a = 0; a < rank; ++a) {
+      const std::int64_t start = w.start(a, o[a]), d = static_cast<std::int64_t>(w.dilation[a]);
+      const std::int64_t k = static_cast<std::int64_t>(w.kernel[a]), size = static_cast<std::int64_t>(in[a]);
+      const auto [first, last] = within(start, d, k, 0, size);
+      const auto [pad_first, pad_last] = within(start, d, k, -w.pad_begin[a], size + w.pad_end[a]);
       taps[a].clear();
-      std::size_t within_pads = 0;
-      for (std::size_t j = 0; j < w.kernel[a]; ++j) {
-        const std::int64_t i = w.start(a, o[a]) + static_cast<std::int64_t>(j * w.dilation[a]);
-        if (i >= 0 && i < static_cast<std::int64_t>(in[a])) taps[a].push_back(static_cast<std::size_t>(i) * stride[a]);
-        if (i >= -w.pad_begin[a] && i < static_cast<std::int64_t>(in[a]) + w.pad_end[a]) ++within_pads;
-      }
-      padded *= within_pads;
+      for (std::int64_t j = first; j < last; ++j) taps[a].push_back(static_cast<std::size_t>(start + j * d) * stride[a]);
+      padded *= static_cast<std::size_t>(pad_last - pad_first);
       empty = empty || taps[a].empty();
     }
     if (empty) throw std::runtime_error("a window covers no input: the pads are as large as the kernel");

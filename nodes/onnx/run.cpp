@@ -53,16 +53,6 @@ void check_feed(const ValueInfo& v, const Tensor& t, const std::string& file) {
                 "; the model takes " + declared(v));
 }
 
-const Tensor* constant_of(const Model& m, const std::string& name) {
-  auto it = m.initializers.find(name);
-  return it == m.initializers.end() ? nullptr : &it->second;
-}
-
-Call call_of(const Model& m, const Node& n) {
-  Call c{n, m.opset, {}};
-  for (const std::string& in : n.inputs) c.constants.push_back(constant_of(m, in));
-  return c;
-}
 
 }  // namespace
 
@@ -104,7 +94,7 @@ std::vector<std::string> unsupported(const Model& m) {
       }
     if (!attributes_ok) continue;
     try {
-      const std::vector<Elem> outs = k->second.check(call_of(m, n), in);
+      const std::vector<Elem> outs = k->second.check(Call{n, m.opset}, in);
       for (std::size_t o = 0; o < outs.size() && o < n.outputs.size(); ++o) types[n.outputs[o]] = outs[o];
     } catch (const std::exception& e) {
       lines.push_back(who + e.what());
@@ -177,7 +167,7 @@ std::map<std::string, Tensor> run(const Model& m, const std::map<std::string, Te
     for (const std::string& name : n.inputs) in.push_back(name.empty() ? nullptr : env.at(name));
     std::vector<Tensor> outs;
     try {
-      outs = kernels().at(n.op_type).run(call_of(m, n), in);
+      outs = kernels().at(n.op_type).run(Call{n, m.opset}, in);
     } catch (const std::exception& e) {
       throw Error(m.file + ": " + describe(n, i) + ": " + e.what());
     }

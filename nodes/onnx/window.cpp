@@ -10,6 +10,10 @@ namespace untangle::onnx {
 
 namespace {
 
+// No model pads, strides or dilates by 2³¹ or more; refusing it keeps every position's
+// arithmetic far inside 64 bits, whatever the file says.
+constexpr std::int64_t kLimit = std::int64_t(1) << 31;
+
 std::vector<std::size_t> positive(const Node& n, const char* name, std::size_t rank) {
   const std::vector<std::int64_t> v = attr_ints(n, name, std::vector<std::int64_t>(rank, 1));
   if (v.size() != rank)
@@ -17,7 +21,8 @@ std::vector<std::size_t> positive(const Node& n, const char* name, std::size_t r
                              std::to_string(rank) + " spatial axes");
   std::vector<std::size_t> out;
   for (std::int64_t x : v) {
-    if (x < 1) throw std::runtime_error(std::string(name) + " holds " + std::to_string(x) + "; each must be at least 1");
+    if (x < 1 || x >= kLimit)
+      throw std::runtime_error(std::string(name) + " holds " + std::to_string(x) + "; each must be at least 1 and below 2^31");
     out.push_back(static_cast<std::size_t>(x));
   }
   return out;
@@ -35,7 +40,7 @@ Window window_of(const Node& n, const std::vector<std::size_t>& in, const std::v
     throw std::runtime_error("the kernel has " + std::to_string(kernel.size()) + " axes for an input with " +
                              std::to_string(rank) + " spatial axes");
   for (std::size_t k : kernel)
-    if (k == 0) throw std::runtime_error("the kernel has an axis of size 0");
+    if (k == 0 || k >= static_cast<std::size_t>(kLimit)) throw std::runtime_error("the kernel has an axis of size " + std::to_string(k));
   w.stride = positive(n, "strides", rank);
   w.dilation = positive(n, "dilations", rank);
   const std::string auto_pad = attr_string(n, "auto_pad", "NOTSET");
@@ -55,7 +60,9 @@ Window window_of(const Node& n, const std::vector<std::size_t>& in, const std::v
     } else {
       if (auto_pad == "NOTSET") begin = pads[a], end = pads[rank + a];
       else if (auto_pad != "VALID") throw std::runtime_error("auto_pad '" + auto_pad + "' is none of ONNX's");
-      if (begin < 0 || end < 0) throw std::runtime_error("pads holds a negative value");
+      if (begin < 0 || end < 0 || begin >= kLimit || end >= kLimit)
+        throw std::runtime_error("pads holds " + std::to_string(begin < 0 || begin >= kLimit ? begin : end) +
+                                 "; each must be at least 0 and below 2^31");
       const std::int64_t span = size + begin + end - extent;
       if (span < 0)
         throw std::runtime_error("the window (" + std::to_string(extent) + " wide on axis " + std::to_string(a) +
