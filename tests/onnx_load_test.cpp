@@ -247,8 +247,7 @@ TEST_CASE("load_onnx: an initializer whose shape does not match its data is refu
   write_file(dir / "other.onnx", other.bytes());
   CHECK(error_of(dir / "other.onnx") == dir / "other.onnx: ONNX's checker refuses it: values of data_type '1' should "
                                               "be stored in field 'float_data' instead of 'int64_data'");
-  // A shape that fits its data but not its node, which ONNX's shape inference lets through: the run
-  // on zeros that load_onnx makes names the node.
+  // A shape that fits its data but not its node: the run on zeros that load_onnx makes names the node.
   OnnxModel wrong = small_cnn();
   wrong.graph().mutable_initializer(2)->set_dims(1, 31);  // fc/weight [3, 31] for 32 inputs
   wrong.graph().mutable_initializer(2)->mutable_raw_data()->resize(3 * 31 * 4);

@@ -266,17 +266,6 @@ Model parse_model(const std::string& bytes, const std::string& file) {
   } catch (const std::exception& e) {
     throw Error(file + ": ONNX's checker refuses it: " + e.what());
   }
-  // Strict, so that a weight whose shape does not fit its node is refused here, with the node; but
-  // not checking types against the ones the file declares, which old exporters broke where no
-  // runtime looked (PyTorch's int64 Constant at opset 6). The interpreter types every value itself
-  // (run.cpp), and each kernel checks the shapes it meets.
-  try {
-    ::onnx::shape_inference::InferShapes(proto, ::onnx::OpSchemaRegistry::Instance(),
-                                         ::onnx::ShapeInferenceOptions(/*check_type=*/false, /*error_mode=*/1));
-  } catch (const std::exception& e) {
-    throw Error(file + ": ONNX's shape inference refuses it: " + e.what());
-  }
-
   Model m;
   m.file = file;
   m.ir_version = proto.ir_version();
@@ -307,11 +296,29 @@ Model parse_model(const std::string& bytes, const std::string& file) {
         throw Error(what + ": attribute '" + a.name() + "' is given twice");
     m.nodes.push_back(std::move(node));
   }
-  if (!proto.SerializeToString(&m.inferred)) throw Error(file + ": the model does not serialise again after shape inference");
   return m;
 }
 
-Model read_model(const std::string& path) {
+std::string infer_shapes(const std::string& bytes, const std::string& file) {
+  ::onnx::ModelProto proto;
+  if (bytes.size() > static_cast<std::size_t>(INT_MAX) || !proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    throw Error(file + ": not an ONNX model: its bytes do not parse as one (a truncated file, or another format)");
+  // Not strict, and not checking the types the file declares: the model ran, so its shapes fit,
+  // and old exporters broke type constraints no runtime enforced (PyTorch's int64 Constant at
+  // opset 6). What inference cannot type stays untyped.
+  proto.mutable_graph()->clear_value_info();
+  try {
+    ::onnx::shape_inference::InferShapes(proto, ::onnx::OpSchemaRegistry::Instance(),
+                                         ::onnx::ShapeInferenceOptions(/*check_type=*/false, /*error_mode=*/0));
+  } catch (const std::exception& e) {
+    throw Error(file + ": ONNX's shape inference refuses it: " + e.what());
+  }
+  std::string out;
+  if (!proto.SerializeToString(&out)) throw Error(file + ": the model does not serialise again after shape inference");
+  return out;
+}
+
+std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw Error(path + ": cannot open");
   const std::streamoff size = in.tellg();
@@ -323,8 +330,10 @@ Model read_model(const std::string& path) {
   std::string bytes(static_cast<std::size_t>(size), '\0');
   in.seekg(0);
   if (!in.read(bytes.data(), size)) throw Error(path + ": cannot read");
-  return parse_model(bytes, path);
+  return bytes;
 }
+
+Model read_model(const std::string& path) { return parse_model(read_file(path), path); }
 
 Tensor parse_tensor(const std::string& bytes, const std::string& file) {
   ::onnx::TensorProto proto;
