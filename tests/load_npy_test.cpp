@@ -246,3 +246,11 @@ TEST_CASE("load_npy: an archive far larger in memory than on disk loads, and say
   load_npy_op().run(quiet);
   CHECK(logged.size() == 1);
 }
+
+TEST_CASE("load_npy: a deflated member whose .npy header is shorter than its prefix is an error, not a crash") {
+  // Version 1, a header of length 0: the data starts at byte 10, before the 12 bytes that the
+  // reader inflates first to learn where it starts.
+  const std::string member = std::string("\x93NUMPY\x01\x00\x00\x00", 10) + "abcd";
+  const std::string z = zip({{"a.npy", member, true}});
+  CHECK(error_of([&] { parse_npz(z, "a", "m"); }) == "m, array 'a': cannot parse the .npy header (not a dict): ");
+}

@@ -286,7 +286,7 @@ std::string member_bytes(const std::string& zip, const Member& m, const std::str
     const std::size_t offset = data_offset(out, name);
     if (offset > m.size)
       fail(name, "the zip declares " + std::to_string(m.size) + " bytes; the .npy header alone needs " + std::to_string(offset));
-    in.read(out, offset - out.size());
+    if (out.size() < offset) in.read(out, offset - out.size());  // a header shorter than the 12 bytes read
     const std::size_t need = offset + data_bytes(out, name);
     if (need != m.size)
       fail(name, "the zip declares " + std::to_string(m.size) + " bytes; the .npy header says the member holds " +
