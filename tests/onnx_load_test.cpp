@@ -295,3 +295,21 @@ TEST_CASE("load_onnx: through the binary, the file keyed by content and the weig
   r = run_command(bin + " status" + args);
   CHECK_CONTAINS(r.out, "net\tstale");
 }
+
+TEST_CASE("load_onnx: attributes its checker lets through and shape inference would trust fail the run first") {
+  // libonnx 1.12's shape inference divides by a stride of 0 (SIGFPE) and reads past the end of a
+  // kernel_shape shorter than the input's spatial axes: the run on zeros refuses both before it.
+  TempDir dir;
+  OnnxModel pool;
+  pool.input("x", {1, 1, 4, 4}).output("y", {1, 1, 3, 3});
+  auto& p = pool.node("MaxPool", {"x"}, {"y"}, "pool");
+  set_ints(p, "kernel_shape", {2, 2});
+  set_ints(p, "strides", {1, 0});
+  write_file(dir / "pool.onnx", pool.bytes());
+  CHECK(error_of(dir / "pool.onnx") ==
+        dir / "pool.onnx: node 'pool' (MaxPool): strides holds 0; each must be at least 1 and below 2^31");
+  OnnxModel conv = small_cnn();
+  conv.graph().mutable_node(0)->mutable_attribute(0)->mutable_ints()->RemoveLast();  // kernel_shape [3]
+  write_file(dir / "conv.onnx", conv.bytes());
+  CHECK(error_of(dir / "conv.onnx") == dir / "conv.onnx: node 'conv1' (Conv): kernel_shape differs from W's spatial shape [3, 3]");
+}
