@@ -313,3 +313,11 @@ TEST_CASE("load_onnx: attributes its checker lets through and shape inference wo
   write_file(dir / "conv.onnx", conv.bytes());
   CHECK(error_of(dir / "conv.onnx") == dir / "conv.onnx: node 'conv1' (Conv): kernel_shape differs from W's spatial shape [3, 3]");
 }
+
+TEST_CASE("load_onnx: a model with an integer input is not run on zeros, which could be no shape, and goes on as it is") {
+  // ONNX's Reshape case takes its new shape as an input: zeros [4] would be no shape of [2, 3, 4].
+  const std::string file = std::string(ONNX_TESTDATA) + "/node/test_reshape_negative_extended_dims/model.onnx";
+  const Outputs out = load(file);
+  const std::string bytes = read_file(file);
+  CHECK(out.at("model").bytes == std::vector<unsigned char>(bytes.begin(), bytes.end()));
+}

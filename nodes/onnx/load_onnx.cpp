@@ -14,13 +14,14 @@ namespace {
 std::vector<std::string> onnx_files(const YAML::Node& params) { return {params["file"].as<std::string>()}; }
 
 // Runs the model once on zeros, every symbolic dimension 1, so that a weight whose shape does not
-// fit its node fails here, naming the node, rather than wherever the model is first used. False
-// when an input's rank is unknown, so that no zeros can be made.
+// fit its node fails here, naming the node, rather than wherever the model is first used. False,
+// and nothing run, when an input's rank is unknown or it is no float: zeros stand for data, not
+// for integers, which may be a shape or indices that zeros would make wrong.
 bool dry_run(const onnx::Model& m) {
   std::map<std::string, Tensor> zeros;
   for (const onnx::ValueInfo& v : m.inputs) {
     DType dtype;
-    if (!v.has_shape || !onnx::dtype_of(v.elem, dtype)) return false;
+    if (!v.has_shape || !onnx::dtype_of(v.elem, dtype) || (dtype != DType::f32 && dtype != DType::f64)) return false;
     std::vector<std::size_t> shape;
     for (const onnx::Dim& d : v.shape) shape.push_back(d.value >= 0 ? static_cast<std::size_t>(d.value) : 1);
     zeros[v.name] = Tensor::allocate(dtype, shape, m.file + ": graph input '" + v.name + "'");
