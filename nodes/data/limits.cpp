@@ -1,6 +1,16 @@
 #include "nodes/data/limits.h"
 
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
 namespace untangle {
+
+std::string read_file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open");
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 
 ParamSpec max_bytes_param() {
   ParamSpec p{"max_bytes", ParamType::integer,

@@ -1,4 +1,4 @@
-// What the loaders share about sizes: files come from anywhere, and a small file may declare
+// What the loaders share: reading a file whole, and sizes. Files come from anywhere, and a small file may declare
 // or inflate to a huge tensor. Every size is checked by Tensor::allocate; these add the
 // user's own ceiling and a word when a file grows much larger in memory than on disk.
 #pragma once
@@ -8,6 +8,9 @@
 #include "pipeline/schema.h"
 
 namespace untangle {
+
+// A data file's whole content; the error names the path ("PATH: cannot open").
+std::string read_file_bytes(const std::string& path);
 
 // `max_bytes`: refuse any tensor larger than this (0: only what the machine cannot hold).
 // Unhashed: it never changes an output, only whether there is one.

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
+
+#include "nodes/data/limits.h"
 
 namespace untangle {
 
@@ -173,12 +173,6 @@ std::vector<unsigned char> to_row_major(const std::vector<unsigned char>& f, con
     }
   }
   return c;
-}
-
-std::string read_file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open");
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 struct Member {
