@@ -123,11 +123,14 @@ ProcessEnd run_process(const ProcessSpec& spec) {
     }
     pollfd fds[2] = {{out.fd[0], POLLIN, 0}, {err.fd[0], POLLIN, 0}};
     if (::poll(fds, 2, 100) < 0 && errno != EINTR) break;
-    char buf[4096];
+    char buf[65536];
     for (int k = 0; k < 2; ++k) {
       if (fds[k].fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       const ssize_t n = ::read(fds[k].fd, buf, sizeof buf);
-      if (n > 0) (k == 0 ? out_lines : err_lines).feed(buf, n, k == 0 ? spec.on_stdout : spec.on_stderr);
+      if (n > 0 && k == 0 && spec.on_stdout_bytes)
+        spec.on_stdout_bytes(buf, static_cast<std::size_t>(n));
+      else if (n > 0)
+        (k == 0 ? out_lines : err_lines).feed(buf, n, k == 0 ? spec.on_stdout : spec.on_stderr);
       if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) (k == 0 ? out : err).close_end(0);
     }
   }

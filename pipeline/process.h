@@ -2,6 +2,7 @@
 // group of its own that a timeout or an interrupt of untangle kills whole (atomic_file.h). Used
 // by exec for users' programs and by the cluster executor for Slurm's commands.
 #pragma once
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <optional>
@@ -16,6 +17,8 @@ struct ProcessSpec {
   std::string cwd;                // empty: untangle's own
   std::optional<double> timeout;  // seconds; none: wait for ever
   std::function<void(const std::string& line)> on_stdout, on_stderr;
+  // When set, standard output comes here as it arrives, bytes not lines (on_stdout is not called).
+  std::function<void(const char* data, std::size_t size)> on_stdout_bytes;
 };
 
 struct ProcessEnd {

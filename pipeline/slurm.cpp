@@ -141,7 +141,7 @@ Slurm::Result Slurm::call(const std::vector<std::string>& argv, int attempts) {
   for (int a = 1;; ++a) {
     r.out.clear();
     r.err.clear();
-    ProcessSpec spec{argv, clean_environment(), "", 120.0, nullptr, nullptr};
+    ProcessSpec spec{argv, clean_environment(), "", 120.0, nullptr, nullptr, nullptr};
     spec.on_stdout = [&](const std::string& l) { r.out += l + "\n"; };
     spec.on_stderr = [&](const std::string& l) { r.err += l + "\n"; };
     const ProcessEnd end = run_process(spec);

@@ -14,6 +14,7 @@
 #include <hdf5.h>
 
 #include "pipeline/atomic_file.h"
+#include "pipeline/h5_stored.h"
 #include "pipeline/hash.h"
 
 namespace fs = std::filesystem;
@@ -186,16 +187,13 @@ Tensor read_dataset(hid_t file, const std::string& name, std::string* recorded_d
   std::vector<hsize_t> dims(rank > 0 ? rank : 0);
   if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
   t.shape.assign(dims.begin(), dims.end());
-  // Shapes come from the file (an exec program writes it): checked before they size anything,
-  // against the bytes the file stores. Unfiltered data is all there; deflate packs at most
-  // 1032 bytes into one, so a filtered dataset declaring more than that is damage or a bomb.
+  // Shapes come from the file (an exec program writes it): checked before they size anything.
   if (t.dtype != DType::str && !t.shape.empty()) {
-    Hid dcpl(H5Dget_create_plist(ds), H5Pclose);
-    const bool filtered = dcpl.ok() && H5Pget_nfilters(dcpl) > 0;
-    const std::size_t stored = H5Dget_storage_size(ds), need = byte_count(t.shape, t.dtype);
-    if (need / (filtered ? 1032 : 1) > stored)
-      throw H5Failure("dataset " + name + " declares " + std::to_string(need) + " bytes; the file holds " +
-                      std::to_string(stored));
+    try {
+      check_stored_bytes(file, ds, byte_count(t.shape, t.dtype), "dataset " + name);
+    } catch (const std::runtime_error& e) {
+      throw H5Failure(e.what());
+    }
   }
   if (t.dtype != DType::str) {
     Tensor a = Tensor::allocate(t.dtype, t.shape, "dataset " + name);

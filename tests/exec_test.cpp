@@ -140,6 +140,17 @@ TEST_CASE("exec: a failing program fails its node with its status and stderr, ca
         "float64) (stderr was empty)");
 }
 
+// A file the fuzzer made (tests/fuzz/hdf5.cpp) on which libhdf5 1.10.8 crashes when the
+// datasets at its root are listed. Left out of the sanitizer builds, whose runtime reports that
+// crash in the reader as the error it is.
+TEST_CASE("exec: an output file that crashes libhdf5 fails the node with a message [libhdf5 crash]") {
+  const std::string file = std::string(UNTANGLE_SOURCE_DIR) + "/tests/data/crashes-libhdf5-listing.h5";
+  const std::string e = failure(fails("[sh, -c, 'cp " + file + " \"$UNTANGLE_OUTPUT\"']"));
+  CHECK(e.rfind("sh's UNTANGLE_OUTPUT: ", 0) == 0);
+  CHECK(e.find("/output.h5: libhdf5 failed reading it (untangle-read-hdf5 was killed by signal 11 (Segmentation "
+               "fault)); the file is damaged or not what it claims (stderr was empty)") != std::string::npos);
+}
+
 TEST_CASE("exec: stdout lines are the node's log, 'progress F text' lines its progress") {
   test::TempDir dir;
   OpSchema op = exec_op();

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "nodes/core/ops.h"
+#include "nodes/data/hdf5_child.h"
 #include "pipeline/process.h"
 #include "pipeline/resources.h"
 #include "pipeline/store.h"
@@ -61,7 +62,7 @@ struct Finished {
 Finished run_program(OpContext& ctx, const std::vector<std::string>& argv, const std::vector<std::string>& env,
                      const fs::path& cwd, std::optional<double> timeout) {
   Finished f;
-  ProcessSpec spec{argv, env, cwd.string(), timeout, nullptr, nullptr};
+  ProcessSpec spec{argv, env, cwd.string(), timeout, nullptr, nullptr, nullptr};
   spec.on_stdout = [&](const std::string& l) { stdout_line(ctx, l); };
   spec.on_stderr = [&](const std::string& l) {
     f.stderr_tail.push_back(l);
@@ -127,7 +128,7 @@ Outputs run(OpContext& ctx) {
   const auto declared = declared_outputs(ctx.params);
   Outputs got;
   try {
-    if (fs::exists(output)) got = read_h5_file(output.string());
+    if (fs::exists(output)) got = read_h5_file_in_child(output.string());
   } catch (const std::exception& e) {
     throw std::runtime_error(with_stderr(who + "'s UNTANGLE_OUTPUT: " + e.what(), f));
   }

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "pipeline/h5_stored.h"
+
 namespace untangle {
 
 namespace {
@@ -100,23 +102,6 @@ void check_storage(hid_t d, const std::string& what) {
                              "would not hold; store the data in the file itself");
 }
 
-// An unfiltered dataset's bytes are all in the file, or the file is truncated or unwritten.
-// A compressed one is inflated by HDF5 into the tensor, never past its size, and deflate packs
-// at most 1032 bytes into one: a dataset that declares more than that is damage or a bomb.
-void check_stored(hid_t d, hid_t type, std::size_t count, const std::string& what) {
-  Hid dcpl{H5Dget_create_plist(d), H5Pclose};
-  if (dcpl < 0 || H5Pget_layout(dcpl) == H5D_COMPACT) return;
-  const std::size_t ratio = H5Pget_nfilters(dcpl) > 0 ? 1032 : 1;
-  const std::size_t item = H5Tget_size(type);
-  std::size_t need;
-  if (__builtin_mul_overflow(count, item, &need)) need = ~std::size_t{0};
-  const hsize_t stored = H5Dget_storage_size(d);
-  if (need / ratio > stored)
-    throw std::runtime_error(what + " declares " + std::to_string(need) + " bytes of data; the file holds " +
-                             std::to_string(stored) +
-                             (ratio > 1 ? " (more than compression can pack into them)" : " (unwritten or truncated)"));
-}
-
 Tensor read_dataset(hid_t file, const std::string& path, const std::string& name, std::size_t max_bytes) {
   const std::string what = path + ": dataset '" + name + "'";
   ExternalSeen seen;
@@ -143,7 +128,9 @@ Tensor read_dataset(hid_t file, const std::string& path, const std::string& name
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(what + ": " + e.what());
   }
-  check_stored(d, type, count, what);
+  std::size_t need;
+  if (__builtin_mul_overflow(count, H5Tget_size(type), &need)) need = ~std::size_t{0};
+  check_stored_bytes(file, d, need, what);
   Tensor t = Tensor::allocate(dtype, shape, what, max_bytes);
   if (!t.bytes.empty() && H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.bytes.data()) < 0)
     throw std::runtime_error(what + " cannot be read (damaged file?)");

@@ -1,7 +1,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "nodes/data/hdf5.h"
+#include "nodes/data/hdf5_child.h"
 #include "nodes/data/limits.h"
 #include "nodes/data/ops.h"
 
@@ -13,10 +13,10 @@ Outputs run(OpContext& ctx) {
   const std::string path = ctx.string("file");
   const std::size_t limit = max_bytes(ctx);
   Outputs out;
-  out["x"] = read_hdf5(path, ctx.string("x"), limit);
+  out["x"] = read_hdf5_in_child(path, ctx.string("x"), limit);
   note_expansion(ctx, path + ": dataset '" + ctx.string("x") + "'", out["x"], std::filesystem::file_size(path));
   // Every declared output must exist; an empty one stands for "no labels".
-  out["y"] = ctx.string("y").empty() ? Tensor::zeros<std::uint8_t>({0}) : read_hdf5(path, ctx.string("y"), limit);
+  out["y"] = ctx.string("y").empty() ? Tensor::zeros<std::uint8_t>({0}) : read_hdf5_in_child(path, ctx.string("y"), limit);
   return out;
 }
 
