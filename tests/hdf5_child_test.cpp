@@ -4,6 +4,8 @@
 // carries every dtype, shape and string exactly; a stream cut anywhere or declaring more than
 // it holds is an error, never a crash or an allocation; and a file that crashes libhdf5
 // fails the read with a message while the process reading goes on.
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -111,4 +113,18 @@ TEST_CASE("hdf5 child: a file that crashes libhdf5 fails the node reading it, no
   TempDir dir;
   write_file(dir / "not.h5", "not hdf5");
   CHECK(error_of([&] { read_hdf5_in_child(dir / "not.h5", "/x"); }) == dir / "not.h5" + ": cannot open as an HDF5 file");
+}
+
+// A file the fuzzer made (tests/fuzz/exec_output.cpp), 4 KB, on which libhdf5 1.10.8 fills
+// buffers sized by its metadata: 24 GB before the machine's OOM killer, read unbounded. The
+// reader holds itself to twice what the file can hold plus 256 MiB; an outer limit of 8 GB
+// keeps a regression from taking the machine. ASan builds leave it out: the reader sets no
+// limit there (ASan reserves terabytes of address space).
+TEST_CASE("hdf5 child: a file on which libhdf5 grows without end is refused in bounded memory [address-space limit]") {
+  const std::string file = std::string(UNTANGLE_SOURCE_DIR) + "/tests/data/grows-libhdf5.h5";
+  const auto r = run_command("ulimit -v 8000000; " + hdf5_reader_path() + " file " + file + " >/dev/null");
+  CHECK(r.code == 1);
+  rusage u{};
+  getrusage(RUSAGE_CHILDREN, &u);
+  CHECK(u.ru_maxrss < 600 * 1024);  // KiB
 }
