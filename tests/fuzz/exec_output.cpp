@@ -6,20 +6,11 @@
 
 using namespace untangle;
 
-namespace {
-std::vector<hsize_t> library_ids;
-}
-
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  library_ids = fuzz::start_hdf5();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
     for (const auto& [name, t] : read_h5_image(fuzz::bytes_of(data, size), "fuzz.h5")) fuzz::check_tensor(t);
   } catch (const std::runtime_error&) {
   }
-  fuzz::check_all_closed(library_ids);
+  fuzz::check_all_closed(fuzz::library_ids);
   return 0;
 }

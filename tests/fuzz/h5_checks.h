@@ -39,6 +39,9 @@ inline std::vector<hsize_t> start_hdf5() {
   return hdf5_ids();
 }
 
+// The identifiers HDF5 holds once started, before the first input.
+inline std::vector<hsize_t> library_ids;
+
 // A loader closes every identifier it opens, failing or not: HDF5 keeps a file and its memory
 // for as long as one of its objects is open. This is also what lets the suppression above
 // ignore HDF5's own leaks on damaged files without hiding one of ours.
@@ -52,3 +55,8 @@ inline void check_all_closed(const std::vector<hsize_t>& before) {
 }
 
 }  // namespace untangle::fuzz
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  untangle::fuzz::library_ids = untangle::fuzz::start_hdf5();
+  return 0;
+}

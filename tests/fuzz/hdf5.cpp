@@ -6,15 +6,6 @@
 
 using namespace untangle;
 
-namespace {
-std::vector<hsize_t> library_ids;
-}
-
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  library_ids = fuzz::start_hdf5();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string image = fuzz::bytes_of(data, size);
   for (const char* dataset : {"x", "y", "/g/x"}) {
@@ -23,6 +14,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } catch (const std::runtime_error&) {
     }
   }
-  fuzz::check_all_closed(library_ids);
+  fuzz::check_all_closed(fuzz::library_ids);
   return 0;
 }
