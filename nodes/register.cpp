@@ -5,6 +5,7 @@
 #include "nodes/metrics/ops.h"
 #include "nodes/nn/ops.h"
 #ifdef UNTANGLE_ONNX
+#include "nodes/onnx/network.h"
 #include "nodes/onnx/ops.h"
 #endif
 #include "nodes/projection/ops.h"
@@ -13,6 +14,11 @@
 namespace untangle {
 
 void register_all_ops(Registry& ops) {
+#ifdef UNTANGLE_ONNX
+  // Before evaluate's and activations' schemas, whose keys then hold its version.
+  static const bool set = (nn::set_foreign_network(onnx::network()), true);
+  (void)set;
+#endif
   ops.add(constant_op());
   ops.add(add_op());
   ops.add(aggregate_op());

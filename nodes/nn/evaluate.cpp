@@ -1,9 +1,13 @@
+#include <algorithm>
+#include <functional>
 #include <stdexcept>
 
 #include "nodes/nn/data.h"
+#include "nodes/nn/foreign.h"
 #include "nodes/nn/model.h"
 #include "nodes/nn/ops.h"
 #include "nodes/nn/runner.h"
+#include "nodes/numeric/elementary.h"
 
 namespace untangle {
 
@@ -18,15 +22,11 @@ nn::Model trained(const OpContext& ctx) {
   return m;
 }
 
-Outputs evaluate(OpContext& ctx) {
-  nn::Model model = trained(ctx);
-  nn::Runner runner(model);
-  const Tensor& x = ctx.input("x");
-  if (nn::sample_shape(x, "x") != model.input) throw std::runtime_error("x samples do not have the model's input shape");
-  const std::size_t rows = x.shape[0], k = runner.classes();
-  const auto labels = nn::class_labels(ctx.input("y"), rows, k, "y");
-  std::vector<float> probs;
-  const nn::BatchStats s = runner.evaluate(x.data<float>(), labels.data(), rows, &probs);
+// What evaluate reports, from each sample's class probabilities (rows × k), its labels and the
+// summed loss.
+Outputs evaluation(const std::vector<float>& probs, const std::vector<std::uint8_t>& labels, std::size_t k,
+                   double loss_sum, std::size_t correct) {
+  const std::size_t rows = labels.size();
   Tensor confusion = Tensor::zeros<std::int64_t>({k, k});  // row: true class, column: predicted
   for (std::size_t i = 0; i < rows; ++i) {
     const float* p = &probs[i * k];
@@ -41,14 +41,72 @@ Outputs evaluate(OpContext& ctx) {
     for (std::size_t j = 0; j < k; ++j) total += confusion.data<std::int64_t>()[c * k + j];
     per_class.data<double>()[c] = total ? static_cast<double>(confusion.data<std::int64_t>()[c * k + c]) / total : 0.0;
   }
-  return {{"loss", Tensor::scalar(s.loss_sum / rows)},
-          {"accuracy", Tensor::scalar(static_cast<double>(s.correct) / rows)},
+  return {{"loss", Tensor::scalar(loss_sum / rows)},
+          {"accuracy", Tensor::scalar(static_cast<double>(correct) / rows)},
           {"confusion", confusion},
           {"per_class_accuracy", per_class},
           {"probabilities", probabilities}};
 }
 
+std::function<void(const std::string&)> logger(OpContext& ctx) {
+  return [&ctx](const std::string& line) { ctx.log(line); };
+}
+
+// A network from elsewhere (foreign.h): its one output holds a score per class, turned into
+// probabilities by the same softmax and cross-entropy as a trained model's, sample by sample.
+Outputs evaluate_foreign(OpContext& ctx, const nn::ForeignNetwork& net) {
+  const Tensor& model = ctx.input("model");
+  const Tensor& x = ctx.input("x");
+  if (x.shape.empty()) throw std::runtime_error("x must hold samples, one per row");
+  const auto values = net.run(model, ctx.inputs.at("weights"), ctx.labels.at("weights"), x, {}, logger(ctx));
+  if (values.size() != 1)
+    throw std::runtime_error("the " + net.kind + " network has " + std::to_string(values.size()) +
+                             " outputs; evaluate takes one, a score per class");
+  const auto& [name, scores] = *values.begin();
+  const std::size_t rows = x.shape[0];
+  if (scores.dtype != DType::f32 || scores.shape.size() != 2 || scores.shape[0] != rows || scores.shape[1] < 2)
+    throw std::runtime_error("the " + net.kind + " network's output '" + name + "' is " + dtype_name(scores.dtype) + " " +
+                             shape_string(scores.shape) + "; evaluate takes float32 [samples, classes]");
+  const std::size_t k = scores.shape[1];
+  const auto labels = nn::class_labels(ctx.input("y"), rows, k, "y");
+  const bool probabilities = net.outputs_probabilities(model);
+  ctx.log("output '" + name + "' taken as " + (probabilities ? "probabilities (a Softmax's)" : "logits"));
+  std::vector<float> probs(rows * k), z(k);
+  double loss_sum = 0;
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < rows; ++i) {
+    const float* s = scores.data<float>() + i * k;
+    for (std::size_t j = 0; j < k; ++j) z[j] = probabilities ? static_cast<float>(num::log(s[j])) : s[j];
+    float* p = &probs[i * k];
+    loss_sum += nn::softmax_cross_entropy(z.data(), k, labels[i], p);
+    correct += static_cast<std::size_t>(std::max_element(p, p + k) - p) == labels[i];
+  }
+  return evaluation(probs, labels, k, loss_sum, correct);
+}
+
+Outputs evaluate(OpContext& ctx) {
+  if (const nn::ForeignNetwork* net = nn::foreign_network(ctx.input("model"))) return evaluate_foreign(ctx, *net);
+  nn::Model model = trained(ctx);
+  nn::Runner runner(model);
+  const Tensor& x = ctx.input("x");
+  if (nn::sample_shape(x, "x") != model.input) throw std::runtime_error("x samples do not have the model's input shape");
+  const std::size_t rows = x.shape[0], k = runner.classes();
+  const auto labels = nn::class_labels(ctx.input("y"), rows, k, "y");
+  std::vector<float> probs;
+  const nn::BatchStats s = runner.evaluate(x.data<float>(), labels.data(), rows, &probs);
+  return evaluation(probs, labels, k, s.loss_sum, s.correct);
+}
+
+// The value `layer` names of a network from elsewhere: any value of its graph.
+Outputs activations_foreign(OpContext& ctx, const nn::ForeignNetwork& net) {
+  const std::string name = ctx.string("layer");
+  auto values = net.run(ctx.input("model"), ctx.inputs.at("weights"), ctx.labels.at("weights"), ctx.input("x"), {name},
+                        logger(ctx));
+  return {{"values", std::move(values.at(name))}};
+}
+
 Outputs activations(OpContext& ctx) {
+  if (const nn::ForeignNetwork* net = nn::foreign_network(ctx.input("model"))) return activations_foreign(ctx, *net);
   nn::Model model = trained(ctx);
   const Tensor& x = ctx.input("x");
   if (nn::sample_shape(x, "x") != model.input) throw std::runtime_error("x samples do not have the model's input shape");
@@ -65,7 +123,8 @@ Outputs activations(OpContext& ctx) {
 }
 
 std::vector<PortSpec> model_inputs() {
-  return {{"model", "the model output of a train node"}, {"weights", "the weights output of the same train node"}};
+  return {{"model", "the model output of a train node (or of load_onnx, in a build with ONNX)"},
+          {"weights", "the weights output of the same node"}};
 }
 
 }  // namespace
@@ -78,7 +137,9 @@ OpSchema evaluate_op() {
   op.version = 4;
   op.light = true;
   op.doc = "A trained model's mean cross-entropy loss and accuracy on (x, y), its confusion matrix, per-class accuracy\n"
-           "and each sample's class probabilities.";
+           "and each sample's class probabilities.\nA network from load_onnx: its one output, a score per class, is "
+           "taken as probabilities where a Softmax makes it, else as logits (so a LogSoftmax's too), and the node's log "
+           "says which; x is fed as activations says.";
   op.inputs = model_inputs();
   op.inputs.push_back({"x", "float32 samples"});
   op.inputs.push_back({"y", "integer labels"});
@@ -88,6 +149,8 @@ OpSchema evaluate_op() {
                 {"per_class_accuracy", "float64 [classes]: recall of each class"},
                 {"probabilities", "float32 [samples, classes]: the model's softmax output for each sample"}};
   op.run = evaluate;
+  // Set before the ops are made (nodes/register.cpp); none, and the key is what it always was.
+  if (!nn::foreign_network_key().empty()) op.key_extra = [](const YAML::Node&) { return nn::foreign_network_key(); };
   return op;
 }
 
@@ -95,12 +158,16 @@ OpSchema activations_op() {
   OpSchema op;
   op.name = "activations";
   op.version = 3;  // 2: convolutions as fixed fma chains, own sigmoid (kernels.h); 3: dense layers on numeric/gemm
-  op.doc = "The values of one layer of a trained model (after its activation), one row per input sample.";
+  op.doc = "The values of one layer of a trained model (after its activation), one row per input sample.\nOf a "
+           "network from load_onnx, any value of its graph by name. x is fed as it is where its samples have the shape "
+           "of the network's input; image samples in untangle's layout, NHWC, are transposed to NCHW (PyTorch's) where "
+           "that is the input's shape, and the node's log says so; any other shape is an error.";
   op.inputs = model_inputs();
   op.inputs.push_back({"x", "float32 samples"});
   op.outputs = {{"values", "float32 [samples, layer output shape...]"}};
-  op.params = {{"layer", ParamType::string, "the layer's name, e.g. fc1", std::nullopt}};
+  op.params = {{"layer", ParamType::string, "the layer's name, e.g. fc1 (of an ONNX network: a value's name)", std::nullopt}};
   op.run = activations;
+  if (!nn::foreign_network_key().empty()) op.key_extra = [](const YAML::Node&) { return nn::foreign_network_key(); };
   return op;
 }
 

@@ -14,9 +14,7 @@ std::string typed(const Tensor& t) { return std::string(dtype_name(t.dtype)) + "
 
 }  // namespace
 
-std::map<std::string, Tensor> run_onnx(const Tensor& model, const std::vector<Tensor>& weights,
-                                       const std::vector<std::string>& names, const std::map<std::string, Tensor>& inputs,
-                                       const std::vector<std::string>& wanted) {
+Model with_weights(const Tensor& model, const std::vector<Tensor>& weights, const std::vector<std::string>& names) {
   if (model.dtype != DType::u8 || model.shape.size() != 1)
     throw std::runtime_error("the model is " + typed(model) + ", not an ONNX file's bytes (uint8 [bytes])");
   if (weights.size() != names.size()) throw std::invalid_argument("run_onnx: a name for every weight");
@@ -36,7 +34,13 @@ std::map<std::string, Tensor> run_onnx(const Tensor& model, const std::vector<Te
     if (it == given.end()) throw std::runtime_error("the weights have no '" + name + "', an initializer of the model");
     t = *it->second;
   }
-  return run(m, inputs, wanted);
+  return m;
+}
+
+std::map<std::string, Tensor> run_onnx(const Tensor& model, const std::vector<Tensor>& weights,
+                                       const std::vector<std::string>& names, const std::map<std::string, Tensor>& inputs,
+                                       const std::vector<std::string>& wanted) {
+  return run(with_weights(model, weights, names), inputs, wanted);
 }
 
 }  // namespace untangle::onnx

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "nodes/onnx/model.h"
 #include "pipeline/tensor.h"
 
 namespace untangle::onnx {
@@ -16,5 +17,9 @@ namespace untangle::onnx {
 std::map<std::string, Tensor> run_onnx(const Tensor& model, const std::vector<Tensor>& weights,
                                        const std::vector<std::string>& names, const std::map<std::string, Tensor>& inputs,
                                        const std::vector<std::string>& wanted = {});
+
+// The model of load_onnx's `model` bytes with its initializers from `weights`, checked as
+// run_onnx checks them: for running it more than once.
+Model with_weights(const Tensor& model, const std::vector<Tensor>& weights, const std::vector<std::string>& names);
 
 }  // namespace untangle::onnx
