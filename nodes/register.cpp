@@ -15,7 +15,7 @@ namespace untangle {
 
 void register_all_ops(Registry& ops) {
 #ifdef UNTANGLE_ONNX
-  // Before evaluate's and activations' schemas, whose keys then hold its version.
+  // evaluate and activations run load_onnx's networks (nodes/nn/foreign.h).
   static const bool set = (nn::set_foreign_network(onnx::network()), true);
   (void)set;
 #endif

@@ -9,6 +9,7 @@
 
 #include "nodes/onnx/model.h"
 #include "nodes/onnx/ops.h"
+#include "nodes/onnx/run.h"
 #include "nodes/onnx/weights.h"
 #include "tests/checks.h"
 #include "tests/helpers.h"
@@ -318,6 +319,7 @@ TEST_CASE("load_onnx: a model with an integer input is not run on zeros, which c
   // ONNX's Reshape case takes its new shape as an input: zeros [4] would be no shape of [2, 3, 4].
   const std::string file = std::string(ONNX_TESTDATA) + "/node/test_reshape_negative_extended_dims/model.onnx";
   const Outputs out = load(file);
-  const std::string bytes = read_file(file);
-  CHECK(out.at("model").bytes == std::vector<unsigned char>(bytes.begin(), bytes.end()));
+  // As the file has it, but for the interpreter's version (no shape inference added values).
+  const std::string want = ox::stamped(read_file(file), file, ox::kInterpreter);
+  CHECK(out.at("model").bytes == std::vector<unsigned char>(want.begin(), want.end()));
 }

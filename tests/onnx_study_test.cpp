@@ -143,11 +143,12 @@ TEST_CASE("onnx study: evaluate takes a Softmax's output as probabilities: loss,
   CHECK(total == 130);
 }
 
-TEST_CASE("onnx study: evaluate and activations keys hold the interpreter's version") {
-  Registry ops;
-  register_all_ops(ops);
-  for (const char* name : {"evaluate", "activations"}) {
-    REQUIRE(ops.find(name)->key_extra);
-    CHECK(ops.find(name)->key_extra(YAML::Node()) == "ONNX 1");
-  }
+TEST_CASE("onnx study: load_onnx's model holds the interpreter's version, so its runs rerun when it changes") {
+  Study s;
+  const Tensor& model = s.loaded.at("model");
+  ::onnx::ModelProto proto;
+  REQUIRE(proto.ParseFromArray(model.bytes.data(), static_cast<int>(model.bytes.size())));
+  REQUIRE(proto.metadata_props_size() == 1);
+  CHECK(proto.metadata_props(0).key() == "untangle.interpreter");
+  CHECK(proto.metadata_props(0).value() == "1");
 }

@@ -149,8 +149,6 @@ OpSchema evaluate_op() {
                 {"per_class_accuracy", "float64 [classes]: recall of each class"},
                 {"probabilities", "float32 [samples, classes]: the model's softmax output for each sample"}};
   op.run = evaluate;
-  // Set before the ops are made (nodes/register.cpp); none, and the key is what it always was.
-  if (!nn::foreign_network_key().empty()) op.key_extra = [](const YAML::Node&) { return nn::foreign_network_key(); };
   return op;
 }
 
@@ -167,7 +165,6 @@ OpSchema activations_op() {
   op.outputs = {{"values", "float32 [samples, layer output shape...]"}};
   op.params = {{"layer", ParamType::string, "the layer's name, e.g. fc1 (of an ONNX network: a value's name)", std::nullopt}};
   op.run = activations;
-  if (!nn::foreign_network_key().empty()) op.key_extra = [](const YAML::Node&) { return nn::foreign_network_key(); };
   return op;
 }
 

@@ -19,9 +19,4 @@ const ForeignNetwork* foreign_network(const Tensor& model) {
   return n && n->owns(model) ? n.get() : nullptr;
 }
 
-std::string foreign_network_key() {
-  const auto& n = the_network();
-  return n ? n->kind + " " + n->version : "";
-}
-
 }  // namespace untangle::nn

@@ -1,7 +1,9 @@
 // Networks that `train` did not make, such as load_onnx's (nodes/onnx), reach evaluate and
 // activations through this one hook, so that nn/ knows nothing of their format: the family
 // that reads them sets it when the ops are registered (nodes/register.cpp). Without it (a build
-// without ONNX) such a model is the error it always was.
+// without ONNX) such a model is the error it always was. What the family's code computes must
+// show in the model tensor itself (load_onnx stamps its interpreter's version into it), since the
+// keys of evaluate and activations hold their inputs, not that code.
 #pragma once
 #include <functional>
 #include <map>
@@ -14,7 +16,6 @@ namespace untangle::nn {
 
 struct ForeignNetwork {
   std::string kind;     // "ONNX", for messages
-  std::string version;  // enters evaluate's and activations' keys: changed whenever its values change
   // Whether a node's `model` input is such a network.
   std::function<bool(const Tensor& model)> owns;
   // The network's values named in `wanted` (its outputs when empty) for the samples x, with the
@@ -33,7 +34,5 @@ struct ForeignNetwork {
 void set_foreign_network(ForeignNetwork network);
 // The network set, if `model` is one of its kind; null otherwise.
 const ForeignNetwork* foreign_network(const Tensor& model);
-// The set network's kind and version, "" when none is set: part of the keys of the ops using it.
-std::string foreign_network_key();
 
 }  // namespace untangle::nn

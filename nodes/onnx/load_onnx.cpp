@@ -39,7 +39,7 @@ Outputs run(OpContext& ctx) {
   // attribute that inference trusts (model.h); else the model goes on as the file has it.
   const bool ran = dry_run(m);
   Outputs out;
-  out["model"] = Tensor::file(ran ? onnx::infer_shapes(bytes, path) : bytes);
+  out["model"] = Tensor::file(onnx::stamped(ran ? onnx::infer_shapes(bytes, path) : bytes, path, onnx::kInterpreter));
   for (const auto& [name, t] : m.initializers) out["weights/" + onnx::member_of(name)] = t;
   ctx.log(std::to_string(m.nodes.size()) + " nodes, " + std::to_string(m.initializers.size()) +
           " initializers, opset " + std::to_string(m.opset) + (m.producer.empty() ? "" : ", from " + m.producer));
@@ -51,12 +51,14 @@ Outputs run(OpContext& ctx) {
 OpSchema load_onnx_op() {
   OpSchema op;
   op.name = "load_onnx";
+  op.version = 2;  // 2: the interpreter's version in the model (run.h)
   op.doc =
       "A network trained elsewhere (PyTorch, Keras, …), from an ONNX file: parsed and checked by ONNX's checker, every "
       "op, attribute and element type checked to be one untangle runs, run once on zeros (a sample of one where the "
       "batch is symbolic) so that a weight that does not fit fails here, then typed by ONNX's shape inference.\nThe "
       "file enters the cache key by content, not by path, and so do the versions of ONNX and protobuf, whose shape "
-      "inference and serialisation make `model`. Weights kept in other files (external data) are refused.";
+      "inference and serialisation make `model`; `model` holds the version of untangle's ONNX interpreter (metadata "
+      "untangle.interpreter), so that what runs it reruns when the interpreter changes. Weights kept in other files (external data) are refused.";
   PortSpec model{"model", "u8 [bytes]: the model with every value typed by shape inference, an ONNX file"};
   model.file = "onnx";
   PortSpec weights{"weights", "the initializers, one tensor each, named as in the model ('/' and '%' percent-encoded)"};

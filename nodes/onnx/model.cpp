@@ -318,6 +318,21 @@ std::string infer_shapes(const std::string& bytes, const std::string& file) {
   return out;
 }
 
+std::string stamped(const std::string& bytes, const std::string& file, const std::string& version) {
+  ::onnx::ModelProto proto;
+  if (bytes.size() > static_cast<std::size_t>(INT_MAX) || !proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    throw Error(file + ": not an ONNX model: its bytes do not parse as one (a truncated file, or another format)");
+  auto* props = proto.mutable_metadata_props();
+  for (int i = props->size(); i-- > 0;)
+    if (props->Get(i).key() == "untangle.interpreter") props->DeleteSubrange(i, 1);
+  auto* p = proto.add_metadata_props();
+  p->set_key("untangle.interpreter");
+  p->set_value(version);
+  std::string out;
+  if (!proto.SerializeToString(&out)) throw Error(file + ": the model does not serialise again");
+  return out;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw Error(path + ": cannot open");

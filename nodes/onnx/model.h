@@ -74,6 +74,9 @@ Model read_model(const std::string& path);
 // 1.12's inference trusts attributes that its checker lets through, and a stride of 0 divides by
 // zero in it, a kernel_shape of the wrong length reads past its end.
 std::string infer_shapes(const std::string& bytes, const std::string& file);
+// The model's bytes with metadata_props "untangle.interpreter" = `version` (kInterpreter, run.h),
+// in place of any the file had.
+std::string stamped(const std::string& bytes, const std::string& file, const std::string& version);
 
 // A serialised TensorProto (the input_0.pb files of ONNX's test data), as a tensor.
 Tensor parse_tensor(const std::string& bytes, const std::string& file);

@@ -134,8 +134,6 @@ bool ends_in_softmax(const Tensor& model) {
 nn::ForeignNetwork network() {
   nn::ForeignNetwork n;
   n.kind = "ONNX";
-  // Changed with what the interpreter computes (run.h and the ops_*.cpp files).
-  n.version = "1";
   n.owns = [](const Tensor& model) { return model.dtype == DType::u8 && model.shape.size() == 1; };
   n.run = run_network;
   n.outputs_probabilities = ends_in_softmax;

@@ -11,6 +11,11 @@
 
 namespace untangle::onnx {
 
+// What the interpreter computes, as a version: load_onnx stamps it into its `model` output, so
+// that the keys of every node that runs the model (evaluate, activations) change with it.
+// Changed with any change of the values the interpreter gives (this file and the ops_*.cpp).
+inline constexpr const char* kInterpreter = "1";
+
 // What keeps the model from running, one line per problem ("node 'p' (Pad): attribute
 // mode='wrap' ..."): ops, attributes and element types untangle does not run, and graph inputs
 // that are no tensor. Empty when it all runs.
