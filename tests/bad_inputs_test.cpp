@@ -50,10 +50,16 @@ std::string good_nodes(const std::string& dir) {
          "  good_exec: {op: exec, params: {command: [sh, -c, 'echo hello'], outputs: {}}}\n";
 }
 
+#if defined(__has_feature)
+#define UNTANGLE_CLANG_ASAN __has_feature(address_sanitizer)
+#else
+#define UNTANGLE_CLANG_ASAN 0
+#endif
+
 // Every run is bounded: a loader that believes a file's sizes, or inflates without limit, hits
 // this and fails the case instead of taking the machine. Under AddressSanitizer, which reserves
 // terabytes of address space, ASan's own allocation limit does the same job.
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || UNTANGLE_CLANG_ASAN
 const std::string kBounded =
     "export ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:allocator_may_return_null=1:max_allocation_size_mb=4000\"; ";
 // The header declares more than the limit: refused before anything is allocated, or (without

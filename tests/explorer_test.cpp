@@ -208,7 +208,9 @@ TEST_CASE("explorer: inputs that do not describe one point set are refused with 
        "predictions take class probabilities [40, classes], one row per point (evaluate.probabilities); train_pca.points is [100, 2]"},
       {"views: [raw_pca.points, fc1_pca.points], labels: mnist.test_y", "view_titles has 1 titles for 2 views"},
   };
-  for (const auto& [inputs, message] : cases) {
+  for (const auto& entry : cases) {
+    const auto& inputs = entry.first;
+    const auto& message = entry.second;
     CAPTURE(inputs);
     const std::string titles = inputs.find("fc1_pca") != std::string::npos ? ", view_titles: [one]" : "";
     Explore t("\n  report:\n    op: report\n    params: {title: T" + titles + "}\n    inputs: {" + inputs + "}\n");

@@ -83,7 +83,9 @@ const std::pair<std::size_t, std::size_t> kSmall[] = {
 }  // namespace
 
 TEST_CASE("fft: forward and inverse agree with a direct DFT in double on small sizes of every factor") {
-  for (auto [rows, cols] : kSmall) {
+  for (auto entry : kSmall) {
+    const auto rows = entry.first;
+    const auto cols = entry.second;
     CAPTURE(rows);
     CAPTURE(cols);
     const RealFft2d f(rows, cols);
@@ -110,7 +112,9 @@ TEST_CASE("fft: forward and inverse agree with a direct DFT in double on small s
 TEST_CASE("fft: the inverse agrees with a direct inverse DFT of a Hermitian spectrum") {
   // A spectrum made Hermitian by construction, not by a forward transform: the inverse's sums
   // are checked on their own.
-  for (auto [rows, cols] : {std::pair<std::size_t, std::size_t>{6, 10}, {15, 14}, {8, 21}, {20, 36}}) {
+  for (auto entry : {std::pair<std::size_t, std::size_t>{6, 10}, {15, 14}, {8, 21}, {20, 36}}) {
+    const auto rows = entry.first;
+    const auto cols = entry.second;
     CAPTURE(rows);
     CAPTURE(cols);
     const auto noise = random_grid(2 * rows * cols, unsigned(rows + 7 * cols));
@@ -139,7 +143,9 @@ TEST_CASE("fft: the inverse agrees with a direct inverse DFT of a Hermitian spec
 }
 
 TEST_CASE("fft: agrees with FFTW's r2c and c2r on the sizes t-SNE uses") {
-  for (auto [rows, cols] : {std::pair<std::size_t, std::size_t>{400, 400}, {1120, 1120}, {2000, 1600}, {126, 750}, {405, 98}}) {
+  for (auto entry : {std::pair<std::size_t, std::size_t>{400, 400}, {1120, 1120}, {2000, 1600}, {126, 750}, {405, 98}}) {
+    const auto rows = entry.first;
+    const auto cols = entry.second;
     CAPTURE(rows);
     CAPTURE(cols);
     const std::size_t h = cols / 2 + 1;
@@ -182,7 +188,9 @@ TEST_CASE("fft: as accurate as FFTW against a direct DFT in double") {
 }
 
 TEST_CASE("fft: inverse(forward(x)) is rows·cols times x, and the inverse leaves its input alone") {
-  for (auto [rows, cols] : {std::pair<std::size_t, std::size_t>{800, 800}, {210, 343}, {125, 48}}) {
+  for (auto entry : {std::pair<std::size_t, std::size_t>{800, 800}, {210, 343}, {125, 48}}) {
+    const auto rows = entry.first;
+    const auto cols = entry.second;
     CAPTURE(rows);
     CAPTURE(cols);
     const RealFft2d f(rows, cols);
@@ -200,7 +208,9 @@ TEST_CASE("fft: inverse(forward(x)) is rows·cols times x, and the inverse leave
 TEST_CASE("fft: every instruction set the CPU runs gives the same bits") {
   const auto isas = runnable_isas();
   MESSAGE("instruction sets compared: " << isas.size());
-  for (auto [rows, cols] : {std::pair<std::size_t, std::size_t>{30, 42}, {105, 98}, {35, 15}, {400, 400}, {16, 343}, {1120, 350}}) {
+  for (auto entry : {std::pair<std::size_t, std::size_t>{30, 42}, {105, 98}, {35, 15}, {400, 400}, {16, 343}, {1120, 350}}) {
+    const auto rows = entry.first;
+    const auto cols = entry.second;
     CAPTURE(rows);
     CAPTURE(cols);
     const auto x = random_grid(rows * cols, 11);

@@ -53,7 +53,9 @@ TEST_CASE("hdf5 child: the stream gives back every dtype, shape and string as se
   const Outputs sent = every_kind();
   const Outputs got = read_tensors(stream_of(sent));
   REQUIRE(got.size() == sent.size());
-  for (const auto& [name, t] : sent) {
+  for (const auto& entry : sent) {
+    const auto& name = entry.first;
+    const auto& t = entry.second;
     INFO(name);
     REQUIRE(got.count(name));
     CHECK(got.at(name).dtype == t.dtype);

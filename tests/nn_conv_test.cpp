@@ -392,7 +392,9 @@ TEST_CASE("conv kernels: every instruction set matches a direct convolution, and
     }
 
     std::vector<float> y0, dw_0;
-    for (const auto& [name, set] : runnable()) {
+    for (const auto& entry : runnable()) {
+      const auto& name = entry.first;
+      const auto& set = entry.second;
       INFO(name);
       const Kernels& k = *set;
       std::vector<float> y(want.size()), pack((g.taps() + 1) * round_up(g.F, k.nr));
@@ -426,7 +428,9 @@ TEST_CASE("conv kernels: max pooling is the same on every instruction set, first
     for (std::size_t i = 0; i < x.size(); i += 3) x[i] = 0.5f;  // many ties
     std::vector<float> y0;
     std::vector<std::uint32_t> idx0;
-    for (const auto& [name, set] : runnable()) {
+    for (const auto& entry : runnable()) {
+      const auto& name = entry.first;
+      const auto& set = entry.second;
       INFO(name << ", " << C << " channels");
       std::vector<float> y(n * OH * OW * C);
       std::vector<std::uint32_t> idx(y.size());
@@ -486,8 +490,10 @@ TEST_CASE("conv kernels: a CNN trains to the same bits on 1, 2 and 4 threads") {
     runs.push_back(train_cnn(5));
   }
   REQUIRE(runs[0].count("weights/conv2d_1/kernel") == 1);
-  for (const auto& [name, t] : runs[0])
-    for (std::size_t r = 1; r < runs.size(); ++r) CHECK_MESSAGE(t.digest() == runs[r].at(name).digest(), name);
+  for (const auto& entry : runs[0]) {
+    const auto& name = entry.first;
+    for (std::size_t r = 1; r < runs.size(); ++r) CHECK_MESSAGE(entry.second.digest() == runs[r].at(name).digest(), name);
+  }
 }
 
 TEST_CASE("conv kernels: training gives the same bits whichever instruction set UNTANGLE_ISA picks") {
@@ -528,7 +534,9 @@ TEST_CASE("kernels: the sigmoid is within a few ulp of the exact one, and the sa
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((2 * rng.uniform() - 1) * (i % 2 ? 10 : 100));
   x[0] = 0, x[1] = -0.0f, x[2] = 1000, x[3] = -1000, x[4] = std::nanf("");
   std::vector<float> first;
-  for (const auto& [name, set] : runnable()) {
+  for (const auto& entry : runnable()) {
+    const auto& name = entry.first;
+    const auto& set = entry.second;
     INFO(name);
     auto y = x;
     set->sigmoid(y.data(), y.size());

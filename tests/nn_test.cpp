@@ -287,7 +287,7 @@ TEST_CASE("nn: training twice gives equal digests for every output, and its time
   const Outputs a = train_blobs("sgd", 0.1, 3, 5, 32, &timings);
   const Outputs b = train_blobs("sgd", 0.1, 3, 5);
   REQUIRE(a.size() == b.size());
-  for (const auto& [name, t] : a) CHECK_MESSAGE(t.digest() == b.at(name).digest(), name);
+  for (const auto& entry : a) CHECK_MESSAGE(entry.second.digest() == b.at(entry.first).digest(), entry.first);
   CHECK(a.count("history/loss") == 1);
   CHECK(a.count("history/seconds") == 0);
   REQUIRE(timings.count("epoch_seconds") == 1);

@@ -194,7 +194,9 @@ TEST_CASE("pinned outputs under one CPU profile") {
 
   const Rows pinned = read_rows(kTable);
   std::string fresh;
-  for (const auto& [key, p] : now) {
+  for (const auto& entry : now) {
+    const auto& key = entry.first;
+    const auto& p = entry.second;
     auto it = pinned.find(key);
     if (it == pinned.end()) {
       fresh += rows_of(key, p);
@@ -251,7 +253,9 @@ TEST_CASE("pinned outputs agree across CPU profiles") {
   const Rows pinned = read_rows(kTable);
   bool pinned_differs = false;
   std::string fresh;
-  for (const auto& [key, row] : native) {
+  for (const auto& entry : native) {
+    const auto& key = entry.first;
+    const auto& row = entry.second;
     std::vector<const Pinned*> all;
     for (const auto& p : profiles) {
       auto it = p.rows.find(key);

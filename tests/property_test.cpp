@@ -361,7 +361,9 @@ struct Case {
 
   void check_values(const Store& store, const Plan& p, const std::vector<Result>& ref, const std::vector<bool>& selected) {
     for (std::size_t i = 0; i < ref.size(); ++i)
-      for (const auto& [port, want] : ref[i].values) {
+      for (const auto& entry : ref[i].values) {
+        const auto& port = entry.first;
+        const auto& want = entry.second;
         if (!selected[i]) break;
         const Tensor got = store.read(ref[i].key, port);
         REQUIRE_MESSAGE(same(got, want), p.instances[i].name << "." << port << " is " << describe(got) << ", a fresh run gives "
@@ -448,8 +450,8 @@ struct Case {
       if (!known.count(n.key)) ran_per_key[n.key] += n.outcome == Outcome::ran;
     }
     // Instances that compute one new key (say, equal ops on equal inputs) may share one run.
-    for (const auto& [key, ran] : ran_per_key)
-      REQUIRE_MESSAGE(ran > 0, "nothing ran for the new key " << key << ", yet it was served");
+    for (const auto& entry : ran_per_key)
+      REQUIRE_MESSAGE(entry.second > 0, "nothing ran for the new key " << entry.first << ", yet it was served");
     std::size_t total = 0;
     for (const auto& [name, n] : calls().by_instance) total += static_cast<std::size_t>(n);
     REQUIRE_MESSAGE(total == r.ran, total << " op calls for " << r.ran << " instances that ran");
@@ -514,8 +516,9 @@ struct Case {
       REQUIRE_MESSAGE(store.inspect(ref[i].key, nullptr, &why) == Store::State::ok,
                       "the killed run left an entry for " << p.instances[i].name << " that passes lookup but not inspection: " << why);
       REQUIRE_MESSAGE(info.digests == ref[i].digests, "the killed run left wrong outputs for " << p.instances[i].name);
-      for (const auto& [port, want] : ref[i].values)
-        REQUIRE_MESSAGE(same(store.read(ref[i].key, port), want), "the killed run left a wrong " << p.instances[i].name << "." << port);
+      for (const auto& entry : ref[i].values)
+        REQUIRE_MESSAGE(same(store.read(ref[i].key, entry.first), entry.second),
+                        "the killed run left a wrong " << p.instances[i].name << "." << entry.first);
       known.insert(ref[i].key);
     }
     check_entries();

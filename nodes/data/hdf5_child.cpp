@@ -104,7 +104,8 @@ Outputs read_tensors(const std::string& stream, std::size_t max_bytes) {
     } else {
       c.need(byte_count(shape, static_cast<DType>(dtype)));  // before anything is allocated
       t = Tensor::allocate(static_cast<DType>(dtype), shape, "dataset '" + name + "'", max_bytes);
-      std::memcpy(t.bytes.data(), c.take(t.bytes.size()), t.bytes.size());
+      const char* data = c.take(t.bytes.size());
+      if (!t.bytes.empty()) std::memcpy(t.bytes.data(), data, t.bytes.size());  // data() may be null when empty
     }
     out[name] = std::move(t);
   }
