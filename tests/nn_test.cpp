@@ -12,6 +12,7 @@
 #include "nodes/nn/runner.h"
 #include "nodes/nn/simple_layers.h"
 #include "tests/checks.h"
+#include "tests/model_inputs.h"
 
 using namespace untangle;
 using namespace untangle::nn;
@@ -361,12 +362,7 @@ TEST_CASE("nn: evaluate and activations read a trained model back and agree with
   Tensor y = Tensor::zeros<std::uint8_t>({40});
   std::copy(ys.begin(), ys.end(), y.data<std::uint8_t>());
   OpContext ctx;
-  ctx.inputs["model"] = {trained.at("model")};
-  for (const auto& [name, t] : trained)
-    if (name.rfind("weights/", 0) == 0) {
-      ctx.inputs["weights"].push_back(t);
-      ctx.labels["weights"].push_back(name.substr(8));
-    }
+  test::give_model(ctx, trained);
   ctx.inputs["x"] = {x};
   ctx.params = YAML::Load("{layer: dense_1}");
   const Tensor hidden = activations_op().run(ctx).at("values");

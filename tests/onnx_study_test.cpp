@@ -10,6 +10,7 @@
 #include "nodes/register.h"
 #include "tests/checks.h"
 #include "tests/helpers.h"
+#include "tests/model_inputs.h"
 #include "tests/onnx_models.h"
 
 using namespace untangle;
@@ -57,12 +58,7 @@ struct Study {
   }
   OpContext context(const Tensor& x, std::vector<std::string>* log) {
     OpContext ctx;
-    ctx.inputs["model"] = {loaded.at("model")};
-    for (const auto& [name, t] : loaded)
-      if (name.rfind("weights/", 0) == 0) {
-        ctx.inputs["weights"].push_back(t);
-        ctx.labels["weights"].push_back(name.substr(8));
-      }
+    give_model(ctx, loaded);
     ctx.inputs["x"] = {x};
     ctx.log = [log](const std::string& line) { log->push_back(line); };
     return ctx;
@@ -141,6 +137,14 @@ TEST_CASE("onnx study: evaluate takes a Softmax's output as probabilities: loss,
   std::int64_t total = 0;
   for (std::size_t i = 0; i < 9; ++i) total += out.at("confusion").data<std::int64_t>()[i];
   CHECK(total == 130);
+}
+
+TEST_CASE("onnx study: no samples give each value its shape with no rows") {
+  Study s;
+  std::vector<std::string> log;
+  OpContext ctx = s.context(Tensor::zeros<float>({0, 4, 4, 1}), &log);
+  ctx.params["layer"] = "r1";
+  CHECK(s.ops.find("activations")->run(ctx).at("values").shape == std::vector<std::size_t>{0, 2, 4, 4});
 }
 
 TEST_CASE("onnx study: load_onnx's model holds the interpreter's version, so its runs rerun when it changes") {

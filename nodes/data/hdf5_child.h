@@ -16,11 +16,11 @@ namespace untangle {
 Tensor read_hdf5_in_child(const std::string& path, const std::string& dataset, std::size_t max_bytes = 0);
 
 // read_h5_file(path) (pipeline/store.h): every dataset at the file's root, run in
-// untangle-read-hdf5; `what` names the file in messages.
+// untangle-read-hdf5.
 Outputs read_h5_file_in_child(const std::string& path);
 
-// The wire between the two: what untangle-read-hdf5 writes to `out`, and reads back from `in`
-// bytes (what the parent does with the pipe). Every size the stream declares is checked
+// The wire between the two: what untangle-read-hdf5 writes to `out`, and the tensors read back
+// from those bytes (what the parent does with the pipe). Every size the stream declares is checked
 // against memory (and `max_bytes`, when nonzero) before it sizes anything, and a stream that
 // ends early or holds anything else is an error.
 void write_tensors(std::FILE* out, const Outputs& tensors);

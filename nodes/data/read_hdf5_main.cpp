@@ -69,11 +69,12 @@ int main(int argc, char** argv) {
                  "  damaged ones.\n");
     return (argc == 2 && (mode == "-h" || mode == "--help")) ? 0 : 2;
   }
-  limit_memory(argv[2], mode == "dataset" ? std::strtoull(argv[4], nullptr, 10) : 0);
+  const unsigned long long max_bytes = mode == "dataset" ? std::strtoull(argv[4], nullptr, 10) : 0;
+  limit_memory(argv[2], max_bytes);
   try {
     Outputs out;
     if (mode == "dataset") {
-      out[argv[3]] = read_hdf5(argv[2], argv[3], std::strtoull(argv[4], nullptr, 10));
+      out[argv[3]] = read_hdf5(argv[2], argv[3], max_bytes);
     } else {
       out = read_h5_file(argv[2]);
     }

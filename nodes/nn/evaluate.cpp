@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <functional>
 #include <stdexcept>
 
 #include "nodes/nn/data.h"
@@ -48,17 +47,13 @@ Outputs evaluation(const std::vector<float>& probs, const std::vector<std::uint8
           {"probabilities", probabilities}};
 }
 
-std::function<void(const std::string&)> logger(OpContext& ctx) {
-  return [&ctx](const std::string& line) { ctx.log(line); };
-}
-
 // A network from elsewhere (foreign.h): its one output holds a score per class, turned into
 // probabilities by the same softmax and cross-entropy as a trained model's, sample by sample.
 Outputs evaluate_foreign(OpContext& ctx, const nn::ForeignNetwork& net) {
   const Tensor& model = ctx.input("model");
   const Tensor& x = ctx.input("x");
   if (x.shape.empty()) throw std::runtime_error("x must hold samples, one per row");
-  const auto values = net.run(model, ctx.inputs.at("weights"), ctx.labels.at("weights"), x, {}, logger(ctx));
+  const auto values = net.run(model, ctx.inputs.at("weights"), ctx.labels.at("weights"), x, {}, ctx.log);
   if (values.size() != 1)
     throw std::runtime_error("the " + net.kind + " network has " + std::to_string(values.size()) +
                              " outputs; evaluate takes one, a score per class");
@@ -100,8 +95,8 @@ Outputs evaluate(OpContext& ctx) {
 // The value `layer` names of a network from elsewhere: any value of its graph.
 Outputs activations_foreign(OpContext& ctx, const nn::ForeignNetwork& net) {
   const std::string name = ctx.string("layer");
-  auto values = net.run(ctx.input("model"), ctx.inputs.at("weights"), ctx.labels.at("weights"), ctx.input("x"), {name},
-                        logger(ctx));
+  auto values =
+      net.run(ctx.input("model"), ctx.inputs.at("weights"), ctx.labels.at("weights"), ctx.input("x"), {name}, ctx.log);
   return {{"values", std::move(values.at(name))}};
 }
 

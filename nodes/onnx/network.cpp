@@ -96,7 +96,8 @@ std::map<std::string, Tensor> run_network(const Tensor& model, const std::vector
                                " samples, which does not divide x's " + std::to_string(n));
   }
   std::map<std::string, Tensor> out;
-  for (std::size_t lo = 0; lo < n || (n == 0 && lo == 0); lo += chunk) {
+  std::size_t lo = 0;
+  do {  // once at least: an empty x still gives each value its shape
     const std::size_t hi = std::min(n, lo + chunk);
     auto got = run(m, {{input.name, rows_of(*x, lo, hi)}}, wanted);
     for (const auto& name : wanted) {
@@ -104,19 +105,18 @@ std::map<std::string, Tensor> run_network(const Tensor& model, const std::vector
       if (v.shape.empty() || v.shape[0] != hi - lo || v.dtype == DType::str)
         throw std::runtime_error("the network's value '" + name + "' is " + shape_string(v.shape) + " for " +
                                  std::to_string(hi - lo) + " samples: not one row per sample");
-      if (!out.count(name)) {
+      Tensor& o = out[name];
+      if (o.shape.empty()) {
         std::vector<std::size_t> shape = v.shape;
         shape[0] = n;
-        out[name] = Tensor::allocate(v.dtype, shape, "value '" + name + "'");
-      }
-      Tensor& o = out[name];
-      const std::size_t row = v.bytes.size() / v.shape[0];
-      if (o.shape.size() != v.shape.size() || (n && o.bytes.size() / n != row))
+        o = Tensor::allocate(v.dtype, shape, "value '" + name + "'");
+      } else if (o.dtype != v.dtype || !std::equal(o.shape.begin() + 1, o.shape.end(), v.shape.begin() + 1, v.shape.end())) {
         throw std::runtime_error("the network's value '" + name + "' changes shape between samples");
-      std::memcpy(o.bytes.data() + lo * row, v.bytes.data(), v.bytes.size());
+      }
+      if (!v.bytes.empty()) std::memcpy(o.bytes.data() + lo * (v.bytes.size() / (hi - lo)), v.bytes.data(), v.bytes.size());
     }
-    if (n == 0) break;
-  }
+    lo = hi;
+  } while (lo < n);
   return out;
 }
 
